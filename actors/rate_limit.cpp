@@ -1,0 +1,107 @@
+#include "actors/rate_limit.hpp"
+
+#include <chrono>
+
+#include "actors/messages.hpp"
+#include "actors/metrics.hpp"
+#include "actors/pool.hpp"
+#include "storage/crypto.hpp"
+#include "storage/redis.hpp"
+
+namespace petcare::actors {
+
+namespace {
+
+constexpr auto redis_timeout = std::chrono::milliseconds{1000};
+
+int64_t ceil_s(int64_t ms) { return ms <= 0 ? 0 : (ms + 999) / 1000; }
+
+rate_outcome to_outcome(const limit_spec& spec, bool allowed, int64_t count, int64_t reset_ms,
+                        std::string member) {
+  rate_outcome out;
+  out.allowed = allowed;
+  out.limit = spec.max;
+  out.remaining = std::max<int64_t>(0, spec.max - count);
+  out.reset_s = ceil_s(reset_ms);
+  if (!allowed)
+    out.reset_s = std::max<int64_t>(1, out.reset_s);
+  out.member = std::move(member);
+  return out;
+}
+
+std::string redis_key(const limit_spec& spec, const std::string& key) {
+  return "hh:rl:" + spec.name + ':' + key;
+}
+
+} // namespace
+
+rate_outcome memory_limiter::take(const std::string& key, const limit_spec& spec,
+                                  const std::string& member, int64_t now) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  auto& w = windows_[spec.name + ':' + key];
+  while (!w.entries.empty() && w.entries.front().first <= now - spec.window_ms)
+    w.entries.pop_front();
+  bool allowed = static_cast<int64_t>(w.entries.size()) < spec.max;
+  if (allowed)
+    w.entries.emplace_back(now, member);
+  int64_t reset = w.entries.empty() ? spec.window_ms
+                                    : w.entries.front().first + spec.window_ms - now;
+  return to_outcome(spec, allowed, static_cast<int64_t>(w.entries.size()), reset, member);
+}
+
+void memory_limiter::release(const std::string& key, const std::string& member) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  auto w = windows_.find(key);
+  if (w == windows_.end())
+    return;
+  auto& entries = w->second.entries;
+  for (auto i = entries.begin(); i != entries.end(); ++i)
+    if (i->second == member) {
+      entries.erase(i);
+      return;
+    }
+}
+
+void rate_take(caf::event_based_actor* self, const runtime_ptr& rt, const limit_spec& spec,
+               const std::string& key, rate_callback done) {
+  auto member = std::to_string(now_ms()) + '-' + storage::crypto::hex(storage::crypto::random_bytes(6));
+  auto fallback = [rt, spec, key, member, done] {
+    done(rt->local_limits->take(key, spec, member, now_ms()));
+  };
+  auto redis = rt->redis();
+  if (!redis) {
+    fallback();
+    return;
+  }
+  auto job = make_job<storage::redis>(
+    [k = redis_key(spec, key), spec, member](storage::redis& r) {
+      return r.rate_take(k, spec.max, spec.window_ms, member);
+    });
+  self->request(redis, redis_timeout, atom::exec_v, std::move(job))
+    .then(
+      [spec, member, done](const storage::rate_decision& d) {
+        done(to_outcome(spec, d.allowed, d.count, d.reset_ms, member));
+      },
+      [fallback](const caf::error&) { fallback(); });
+}
+
+void rate_release(caf::event_based_actor* self, const runtime_ptr& rt, const limit_spec& spec,
+                  const std::string& key, const std::string& member) {
+  rt->local_limits->release(spec.name + ':' + key, member);
+  if (auto redis = rt->redis()) {
+    auto job = make_job<storage::redis>([k = redis_key(spec, key), member](storage::redis& r) {
+      return caf::expected<bool>{!r.rate_release(k, member)};
+    });
+    self->request(redis, redis_timeout, atom::exec_v, std::move(job)).then([](bool) {}, [](const caf::error&) {});
+  }
+}
+
+limit_spec global_limit(const config::settings& cfg) {
+  return {"global", cfg.rate_limit_max_requests, cfg.rate_limit_window_ms};
+}
+
+limit_spec auth_limit(const config::settings& cfg) {
+  return {"auth", cfg.auth_rate_limit_max_requests, cfg.auth_rate_limit_window_ms};
+}
+
+} // namespace petcare::actors

@@ -1,0 +1,139 @@
+#include "http/call.hpp"
+
+#include "actors/metrics.hpp"
+#include "config/log.hpp"
+
+namespace petcare::http {
+
+namespace {
+
+constexpr const char* json_type = "application/json; charset=utf-8";
+
+bool origin_allowed(const call& c, const std::string& origin) {
+  for (auto& o : c.rt->cfg.cors_origins)
+    if (o == origin || o == "*")
+      return true;
+  return false;
+}
+
+} // namespace
+
+std::atomic<int64_t>& in_flight() {
+  static std::atomic<int64_t> n{0};
+  return n;
+}
+
+const char* reason_phrase(int status) {
+  switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 204: return "No Content";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 410: return "Gone";
+    case 413: return "Payload Too Large";
+    case 415: return "Unsupported Media Type";
+    case 422: return "Unprocessable Entity";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 503: return "Service Unavailable";
+    default: return "Unknown";
+  }
+}
+
+void add_common_headers(restinio::response_builder_t<restinio::restinio_controlled_output_t>& r,
+                        const call& c) {
+  r.append_header("X-Request-Id", c.request_id);
+  r.append_header("Cache-Control", "no-store");
+  r.append_header("X-Content-Type-Options", "nosniff");
+  r.append_header("X-Frame-Options", "DENY");
+  r.append_header("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
+  r.append_header("Referrer-Policy", "no-referrer");
+  if (c.rt->cfg.strict)
+    r.append_header("Strict-Transport-Security", "max-age=31536000");
+  auto origin = c.req->header().opt_value_of("Origin");
+  if (origin && origin_allowed(c, std::string{*origin})) {
+    r.append_header("Access-Control-Allow-Origin", std::string{*origin});
+    r.append_header("Vary", "Origin");
+    r.append_header("Access-Control-Expose-Headers",
+                    "X-Request-Id, Retry-After, X-RateLimit-Limit, X-RateLimit-Remaining, "
+                    "X-RateLimit-Reset");
+  }
+}
+
+std::chrono::milliseconds call::remaining() const {
+  auto budget = std::chrono::milliseconds{rt->cfg.request_timeout_ms};
+  auto used = std::chrono::duration_cast<std::chrono::milliseconds>(
+    std::chrono::steady_clock::now() - started);
+  return std::max(std::chrono::milliseconds{1}, budget - used);
+}
+
+void call::reply(int status, const nlohmann::json& body) {
+  send(status, json_type, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+       nullptr);
+}
+
+void call::reply_raw(int status, const std::string& content_type, std::string body) {
+  send(status, content_type, std::move(body), nullptr);
+}
+
+void call::reply_empty(int status) {
+  send(status, {}, {}, nullptr);
+}
+
+void call::fail(const problem& p) {
+  nlohmann::json body{
+    {"error", {{"code", p.code}, {"message", p.message}, {"requestId", request_id}}}};
+  send(p.status, json_type, body.dump(), &p);
+}
+
+void call::fail(const caf::error& err) {
+  fail(to_problem(err));
+}
+
+void call::send(int status, const std::string& content_type, std::string body,
+                const problem* p) {
+  if (answered_.exchange(true))
+    return;
+  auto r = req->create_response(
+    restinio::http_status_line_t{restinio::http_status_code_t{static_cast<std::uint16_t>(status)},
+                                 reason_phrase(status)});
+  add_common_headers(r, *this);
+  if (!content_type.empty())
+    r.append_header(restinio::http_field::content_type, content_type);
+  for (auto& [k, v] : headers)
+    r.append_header(k, v);
+  if (p != nullptr) {
+    if (p->retry_after > 0)
+      r.append_header("Retry-After", std::to_string(p->retry_after));
+    if (p->www_authenticate)
+      r.append_header("WWW-Authenticate", "Bearer");
+  }
+  if (rt->shutting_down->load())
+    r.connection_close();
+  r.set_body(std::move(body));
+  r.done();
+
+  auto elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  auto& m = actors::metrics::instance();
+  m.inc("http_requests_total", {{"method", method}, {"route", route}, {"status", std::to_string(status)}});
+  m.observe("http_request_duration_seconds", {{"method", method}, {"route", route}}, elapsed);
+  in_flight().fetch_sub(1);
+  auto level = quiet ? config::log_level::debug : config::log_level::info;
+  if (config::log_enabled(level))
+    config::log(level, "http.access",
+                {{"requestId", request_id},
+                 {"method", method},
+                 {"route", route},
+                 {"status", status},
+                 {"durationMs", static_cast<int64_t>(elapsed * 1000.0 + 0.5)},
+                 {"userId", user_id.empty() ? nlohmann::json() : nlohmann::json(user_id)},
+                 {"ipHash", ip_hash}});
+}
+
+} // namespace petcare::http

@@ -1,0 +1,240 @@
+#include "http/pipeline.hpp"
+
+#include <regex>
+
+#include "actors/accounts.hpp"
+#include "actors/metrics.hpp"
+#include "actors/rate_limit.hpp"
+#include "actors/tokens.hpp"
+#include "actors/validation.hpp"
+#include "config/log.hpp"
+#include "http/json_body.hpp"
+#include "storage/crypto.hpp"
+
+namespace petcare::http {
+
+namespace {
+
+constexpr size_t header_limit = 16 * 1024;
+
+bool valid_request_id(std::string_view id) {
+  if (id.empty() || id.size() > 128)
+    return false;
+  for (char ch : id)
+    if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' || ch == '_' || ch == ':'
+          || ch == '-'))
+      return false;
+  return true;
+}
+
+std::string client_ip(const actors::runtime& rt, const restinio::request_t& req) {
+  auto peer = req.remote_endpoint().address().to_string();
+  if (rt.cfg.trust_proxy_hops <= 0)
+    return peer;
+  auto xff = req.header().opt_value_of("X-Forwarded-For");
+  if (!xff)
+    return peer;
+  std::vector<std::string> hops;
+  std::string cur;
+  for (char ch : std::string{*xff}) {
+    if (ch == ',') {
+      hops.push_back(cur);
+      cur.clear();
+    } else if (ch != ' ' && ch != '\t') {
+      cur += ch;
+    }
+  }
+  hops.push_back(cur);
+  auto n = static_cast<size_t>(rt.cfg.trust_proxy_hops);
+  if (hops.size() < n || hops[hops.size() - n].empty())
+    return peer;
+  return hops[hops.size() - n];
+}
+
+size_t header_bytes(const restinio::request_t& req) {
+  size_t total = req.header().request_target().size();
+  req.header().for_each_field([&](const restinio::http_header_field_t& f) {
+    total += f.name().size() + f.value().size() + 4;
+  });
+  return total;
+}
+
+/// "Bearer xyz" → "xyz"; empty when missing or another scheme.
+std::string bearer_of(const restinio::request_t& req) {
+  auto h = req.header().opt_value_of(restinio::http_field::authorization);
+  if (!h)
+    return {};
+  std::string v{*h};
+  if (v.size() < 7 || !std::equal(v.begin(), v.begin() + 7, "Bearer ",
+                                  [](char a, char b) { return std::tolower(a) == std::tolower(b); }))
+    return {};
+  auto token = v.substr(7);
+  while (!token.empty() && token.front() == ' ')
+    token.erase(token.begin());
+  while (!token.empty() && token.back() == ' ')
+    token.pop_back();
+  return token;
+}
+
+void set_rate_headers(call& c, const actors::rate_outcome& o) {
+  c.headers.emplace_back("X-RateLimit-Limit", std::to_string(o.limit));
+  c.headers.emplace_back("X-RateLimit-Remaining", std::to_string(o.remaining));
+  c.headers.emplace_back("X-RateLimit-Reset", std::to_string(o.reset_s));
+}
+
+void reject_rate(const call_ptr& c, const std::string& limit, const actors::rate_outcome& o) {
+  actors::metrics::instance().inc("rate_limit_rejections_total", {{"limit", limit}});
+  config::log(config::log_level::warn, "security.rate_limited",
+              {{"limit", limit}, {"requestId", c->request_id}, {"ipHash", c->ip_hash}});
+  c->fail(actors::rate_limited(limit, o.reset_s));
+}
+
+void reject_auth(const call_ptr& c, const caf::error& err) {
+  auto p = to_problem(err);
+  auto reason = p.code == "AUTH_REQUIRED" ? "missing" : p.reason.empty() ? "malformed" : p.reason;
+  actors::metrics::instance().inc("auth_failures_total", {{"reason", reason}});
+  config::log(config::log_level::warn, "security.authn_failed",
+              {{"reason", reason}, {"ipHash", c->ip_hash}, {"requestId", c->request_id}});
+  c->fail(p);
+}
+
+/// Steps after the limits: authentication, body, handler.
+void authenticated_part(const call_ptr& c, const route& r, caf::event_based_actor* self) {
+  auto run_handler = [c, &r, self] {
+    if (r.body != body_rule::none) {
+      auto ct = c->req->header().opt_value_of(restinio::http_field::content_type);
+      std::optional<std::string_view> ctv;
+      if (ct)
+        ctv = std::string_view{ct->data(), ct->size()};
+      auto parsed = parse_body(ctv, c->req->body());
+      if (parsed.status == body_status::unsupported_media_type)
+        return c->fail(problem_for("UNSUPPORTED_MEDIA_TYPE"));
+      if (parsed.status == body_status::malformed)
+        return c->fail(problem_for("MALFORMED_JSON"));
+      c->body_present = parsed.status == body_status::ok;
+      c->body = std::move(parsed.value);
+    }
+    r.run(c, self);
+  };
+  if (!r.auth)
+    return run_handler();
+  auto token = bearer_of(*c->req);
+  if (token.empty())
+    return reject_auth(c, actors::make_error(actors::errc::auth_required));
+  actors::authenticate(self, c->rt, token, [c, run_handler](caf::expected<actors::caller> who) {
+    if (!who) {
+      if (who.error().category() == actors::errc_category)
+        return reject_auth(c, who.error());
+      return c->fail(who.error());
+    }
+    c->user_id = who->user_id;
+    c->sid = who->sid;
+    run_handler();
+  });
+}
+
+void v1_pipeline(const call_ptr& c, match m, caf::event_based_actor* self) {
+  auto& rt = c->rt;
+  // Global limit key: the user of a valid token, else the client IP (SPEC §3.9).
+  std::string key = "ip:" + c->client_ip;
+  if (auto token = bearer_of(*c->req); !token.empty()) {
+    auto check = actors::verify_access_token(rt->cfg.jwt_secret, token, actors::now_ms() / 1000);
+    if (check.status == actors::token_status::ok)
+      key = "user:" + check.claims.sub;
+  }
+  actors::rate_take(self, rt, actors::global_limit(rt->cfg), key,
+                    [c, m, self](const actors::rate_outcome& o) {
+                      set_rate_headers(*c, o);
+                      if (m.found == nullptr) {
+                        if (!m.allow.empty()) {
+                          c->headers.emplace_back("Allow", m.allow);
+                          return c->fail(problem_for("METHOD_NOT_ALLOWED"));
+                        }
+                        return c->fail(problem_for("NOT_FOUND"));
+                      }
+                      if (!o.allowed)
+                        return reject_rate(c, "global", o);
+                      const route& r = *m.found;
+                      if (!r.auth_limit)
+                        return authenticated_part(c, r, self);
+                      actors::rate_take(self, c->rt, actors::auth_limit(c->rt->cfg),
+                                        "ip:" + c->client_ip,
+                                        [c, &r, self](const actors::rate_outcome& a) {
+                                          if (!a.allowed)
+                                            return reject_rate(c, "auth", a);
+                                          authenticated_part(c, r, self);
+                                        });
+                    });
+}
+
+bool preflight(const call_ptr& c) {
+  auto& h = c->req->header();
+  auto origin = h.opt_value_of("Origin");
+  if (h.method() != restinio::http_method_options() || !origin
+      || !h.opt_value_of("Access-Control-Request-Method"))
+    return false;
+  bool allowed = false;
+  for (auto& o : c->rt->cfg.cors_origins)
+    allowed = allowed || o == *origin || o == "*";
+  if (!allowed) {
+    c->fail(problem_for("CORS_ORIGIN_DENIED"));
+    return true;
+  }
+  c->headers.emplace_back("Access-Control-Allow-Methods", "GET, POST, PATCH, DELETE");
+  c->headers.emplace_back("Access-Control-Allow-Headers", "Authorization, Content-Type, X-Request-Id");
+  c->headers.emplace_back("Access-Control-Max-Age", "600");
+  c->reply_empty(204);
+  return true;
+}
+
+} // namespace
+
+restinio::request_handling_status_t handle_request(const actors::runtime_ptr& rt,
+                                                   const router& routes,
+                                                   restinio::request_handle_t req) {
+  in_flight().fetch_add(1);
+  auto c = std::make_shared<call>();
+  c->req = req;
+  c->rt = rt;
+  auto given = req->header().opt_value_of("X-Request-Id");
+  c->request_id = given && valid_request_id(*given) ? std::string{*given} : actors::new_uuid_v4();
+  c->method = req->header().method().c_str();
+  c->client_ip = client_ip(*rt, *req);
+  c->ip_hash = storage::crypto::ip_hash(rt->cfg.encryption_key, c->client_ip);
+  try {
+    if (header_bytes(*req) > header_limit) {
+      c->fail(problem_for("HEADERS_TOO_LARGE"));
+      return restinio::request_accepted();
+    }
+    if (static_cast<int64_t>(req->body().size()) > rt->cfg.http_body_limit_bytes) {
+      c->fail(problem_for("PAYLOAD_TOO_LARGE"));
+      return restinio::request_accepted();
+    }
+    if (preflight(c))
+      return restinio::request_accepted();
+    std::string path{req->header().path()};
+    auto m = routes.find(c->method, path);
+    if (!m.path.empty())
+      c->route = m.path;
+    c->params = m.params;
+    bool v1 = path == "/v1" || path.rfind("/v1/", 0) == 0;
+    if (!v1) {
+      if (m.found == nullptr) {
+        if (!m.allow.empty())
+          c->headers.emplace_back("Allow", m.allow);
+        c->fail(problem_for(m.allow.empty() ? "NOT_FOUND" : "METHOD_NOT_ALLOWED"));
+        return restinio::request_accepted();
+      }
+      c->quiet = true;
+      auto run = m.found->run;
+      rt->sys->spawn([c, run](caf::event_based_actor* self) { run(c, self); });
+      return restinio::request_accepted();
+    }
+    rt->sys->spawn([c, m](caf::event_based_actor* self) { v1_pipeline(c, m, self); });
+  } catch (const std::exception&) {
+    c->fail(problem_for("INTERNAL_ERROR"));
+  }
+  return restinio::request_accepted();
+}
+
+} // namespace petcare::http
