@@ -106,6 +106,14 @@ caf::behavior pool_supervisor(caf::stateful_actor<pool_state>* self, pool_config
 
   for (size_t i = 0; i < std::max<size_t>(st.cfg.min, 1); ++i)
     spawn_worker(i);
+  // Workers are monitored, not linked (a broken connection must not take the
+  // pool down), so the pool ends them itself.
+  self->set_exit_handler([self](const caf::exit_msg& msg) {
+    for (auto& s : self->state.slots)
+      if (s.worker)
+        self->send_exit(s.worker, msg.reason);
+    self->quit(msg.reason);
+  });
 
   self->set_down_handler([=](const caf::down_msg& msg) {
     auto* s = slot_of(msg.source);

@@ -86,6 +86,17 @@ caf::behavior root_supervisor(caf::stateful_actor<root_state>* self, runtime_ptr
     start_child(self, c);
   }
   self->system().registry().put(names::root, caf::actor_cast<caf::strong_actor_ptr>(self));
+  // Children are monitored, not linked, so the root ends them itself.
+  self->set_exit_handler([self](const caf::exit_msg& msg) {
+    self->state.stopping = true;
+    for (auto& [name, c] : self->state.children) {
+      self->system().registry().erase(name);
+      if (c.handle)
+        self->send_exit(c.handle, msg.reason);
+    }
+    self->system().registry().erase(names::root);
+    self->quit(msg.reason);
+  });
 
   self->set_down_handler([self](const caf::down_msg& msg) {
     for (auto& [name, c] : self->state.children) {
@@ -144,7 +155,10 @@ caf::behavior subscriber(caf::stateful_actor<subscriber_state>* self, runtime_pt
                          std::function<void(const std::string&)> on_household) {
   auto endpoint = storage::parse_redis_url(rt->cfg.redis_url).value_or(storage::redis_endpoint{});
   auto stop = self->state.stop;
-  self->attach_functor([stop] { stop->store(true); });
+  self->set_exit_handler([self, stop](const caf::exit_msg& msg) {
+    stop->store(true);
+    self->quit(msg.reason);
+  });
 
   // The listening loop blocks on its socket, so it gets a thread of its own; it
   // checks `stop` between reads (250 ms read timeout).
