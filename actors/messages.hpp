@@ -9,7 +9,10 @@
 
 #include "storage/connection.hpp"
 #include "storage/redis.hpp"
+#include "storage/households.hpp"
 #include "storage/rows.hpp"
+
+#include <atomic>
 
 namespace petcare::actors {
 
@@ -55,6 +58,28 @@ typename Inspector::result_type inspect(Inspector& f, health_report& x) {
            x.shutting_down);
 }
 
+/// A mutation to run in the household's transaction (on a database worker).
+struct household_tx {
+  std::shared_ptr<const std::function<caf::expected<storage::tx_result>(storage::database&)>> run;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, household_tx&) {
+  return f(caf::meta::type_name("household_tx"));
+}
+
+/// What the registry hands out: the actor and its queue depth (the bound of
+/// HOUSEHOLD_ACTOR_MAILBOX_CAPACITY is enforced by the senders).
+struct household_handle {
+  caf::actor actor;
+  std::shared_ptr<std::atomic<int64_t>> depth;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, household_handle&) {
+  return f(caf::meta::type_name("household_handle"));
+}
+
 } // namespace petcare::actors
 
 CAF_BEGIN_TYPE_ID_BLOCK(petcare, caf::first_custom_type_id)
@@ -70,6 +95,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(petcare, caf::first_custom_type_id)
   CAF_ADD_ATOM(petcare, petcare::atom, drain, "drain")
   CAF_ADD_ATOM(petcare, petcare::atom, invalidate, "invalidate")
   CAF_ADD_ATOM(petcare, petcare::atom, resync, "resync")
+  CAF_ADD_ATOM(petcare, petcare::atom, get, "get")
   CAF_ADD_TYPE_ID(petcare, (petcare::actors::pool_job))
   CAF_ADD_TYPE_ID(petcare, (petcare::actors::pool_status))
   CAF_ADD_TYPE_ID(petcare, (petcare::actors::health_report))
@@ -78,4 +104,8 @@ CAF_BEGIN_TYPE_ID_BLOCK(petcare, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(petcare, (petcare::storage::refresh_result))
   CAF_ADD_TYPE_ID(petcare, (petcare::storage::me_row))
   CAF_ADD_TYPE_ID(petcare, (petcare::storage::rate_decision))
+  CAF_ADD_TYPE_ID(petcare, (petcare::storage::household_row))
+  CAF_ADD_TYPE_ID(petcare, (petcare::storage::tx_result))
+  CAF_ADD_TYPE_ID(petcare, (petcare::actors::household_tx))
+  CAF_ADD_TYPE_ID(petcare, (petcare::actors::household_handle))
 CAF_END_TYPE_ID_BLOCK(petcare)

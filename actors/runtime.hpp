@@ -22,6 +22,7 @@ constexpr caf::atom_value database = caf::atom("database");
 constexpr caf::atom_value redis = caf::atom("redis");
 constexpr caf::atom_value hasher = caf::atom("hasher");
 constexpr caf::atom_value root = caf::atom("root");
+constexpr caf::atom_value households = caf::atom("households");
 } // namespace names
 
 struct runtime {

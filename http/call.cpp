@@ -87,6 +87,9 @@ void call::reply_empty(int status) {
 }
 
 void call::fail(const problem& p) {
+  if (p.status >= 500 && p.code == "INTERNAL_ERROR")
+    config::log(config::log_level::error, "http.internal_error",
+                {{"requestId", request_id}, {"route", route}, {"detail", p.reason}});
   nlohmann::json body{
     {"error", {{"code", p.code}, {"message", p.message}, {"requestId", request_id}}}};
   send(p.status, json_type, body.dump(), &p);

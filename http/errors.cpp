@@ -48,6 +48,8 @@ const std::unordered_map<std::string, entry>& catalogue() {
     {"ALREADY_IN_HOUSEHOLD", {409, "You already belong to a household. Leave your current household first."}},
     {"DUPLICATE_REQUEST", {409, "You already have a pending request for this household"}},
     {"HOUSEHOLD_AT_CAPACITY", {409, "Household has reached maximum capacity (15 members)"}},
+    {"REQUEST_ALREADY_ANSWERED", {409, "This request has already been answered."}},
+    {"CANNOT_WITHDRAW_RESPONDED_REQUEST", {409, "Cannot withdraw a request that has already been answered."}},
     {"NO_ELIGIBLE_SUCCESSOR", {409, "Temporary members cannot become leader. Remove them before leaving."}},
     {"NOT_TEMPORARY_MEMBER", {409, "This member does not have temporary access."}},
     {"ALREADY_MEMBER", {409, "This person is already a member of your household."}},
@@ -186,14 +188,30 @@ problem to_problem(const caf::error& err) {
       case storage::errc::unavailable: return problem_for("SERVICE_UNAVAILABLE");
       case storage::errc::timeout: return problem_for("SERVICE_UNAVAILABLE");
       case storage::errc::not_found: return problem_for("NOT_FOUND");
-      default: return problem_for("INTERNAL_ERROR");
+      case storage::errc::refused: {
+        auto [code, message] = context_of(err);
+        auto p = problem_for(code);
+        if (!message.empty())
+          p.message = message;
+        return p;
+      }
+      default: {
+        auto p = problem_for("INTERNAL_ERROR");
+        const auto& ctx = err.context();
+        if (ctx.size() == 1 && ctx.match_element<std::string>(0))
+          p.reason = ctx.get_as<std::string>(0);
+        return p;
+      }
     }
   }
   if (err == caf::sec::request_timeout)
     return problem_for("REQUEST_TIMEOUT");
   if (err == caf::sec::request_receiver_down)
     return problem_for("SERVICE_UNAVAILABLE");
-  return problem_for("INTERNAL_ERROR");
+  auto p = problem_for("INTERNAL_ERROR");
+  p.reason = "caf error category " + caf::to_string(err.category()) + " code "
+             + std::to_string(err.code());
+  return p;
 }
 
 } // namespace petcare::http

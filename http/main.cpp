@@ -9,7 +9,9 @@
 #include <iostream>
 #include <thread>
 
+#include "actors/households.hpp"
 #include "actors/messages.hpp"
+#include "actors/scheduler.hpp"
 #include "actors/pool.hpp"
 #include "actors/rate_limit.hpp"
 #include "actors/supervisor.hpp"
@@ -115,9 +117,23 @@ std::vector<actors::subsystem_spec> subsystems(const actors::runtime_ptr& rt) {
                    return actors::spawn_hasher_pool(
                      parent, std::max(1u, std::thread::hardware_concurrency()));
                  }});
+  out.push_back({actors::names::households, "households", [rt](caf::local_actor* parent) {
+                   return parent->spawn(actors::household_registry, rt);
+                 }});
   out.push_back({caf::atom("subscriber"), "subscriber", [rt](caf::local_actor* parent) {
+                   // Another instance changed a household: its resident actor re-reads.
+                   auto on_household = [rt](const std::string& payload) {
+                     auto j = nlohmann::json::parse(payload, nullptr, false);
+                     if (j.is_discarded() || j.value("from", "") == rt->instance_id)
+                       return;
+                     if (auto reg = rt->lookup(actors::names::households))
+                       caf::anon_send(reg, atom::invalidate_v, j.value("id", ""));
+                   };
                    return parent->spawn(actors::subscriber, rt,
-                                        std::function<void(const std::string&)>{});
+                                        std::function<void(const std::string&)>{on_household});
+                 }});
+  out.push_back({caf::atom("scheduler"), "scheduler", [rt](caf::local_actor* parent) {
+                   return parent->spawn(actors::scheduler, rt);
                  }});
   out.push_back({caf::atom("telemetry"), "telemetry", [](caf::local_actor* parent) {
                    return parent->spawn(actors::telemetry);

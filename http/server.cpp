@@ -28,6 +28,7 @@ server::server(actors::runtime_ptr rt) : impl_(std::make_unique<impl>()) {
   impl_->rt = std::move(rt);
   add_operational_routes(impl_->routes);
   add_account_routes(impl_->routes);
+  add_household_routes(impl_->routes);
 }
 
 server::~server() {

@@ -60,6 +60,8 @@ public:
   caf::expected<me_row> me(const std::string& user_id);
 
   struct impl;
+  /// For storage/*.cpp only (pg_detail.hpp defines `impl`).
+  impl& internals() { return *impl_; }
 
 private:
   explicit database(std::unique_ptr<impl> p);

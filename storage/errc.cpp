@@ -9,6 +9,7 @@ const char* to_string(errc x) {
     case errc::query_failed: return "query_failed";
     case errc::not_found: return "not_found";
     case errc::timeout: return "timeout";
+    case errc::refused: return "refused";
   }
   return "unknown";
 }

@@ -13,6 +13,7 @@ enum class errc : uint8_t {
   query_failed,    ///< any other SQL error (→ 500)
   not_found,       ///< the row asked for does not exist
   timeout,         ///< pool acquire or statement timeout (→ 503)
+  refused,         ///< a business rule said no; context: (code, message) of SPEC §4.2
 };
 
 /// Category atom used when rendering `errc` values.

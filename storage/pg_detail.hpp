@@ -4,6 +4,8 @@
 #include <pqxx/pqxx>
 
 #include <caf/expected.hpp>
+#include <caf/make_message.hpp>
+#include <caf/message.hpp>
 
 #include "storage/database.hpp"
 
@@ -16,6 +18,12 @@ struct database::impl {
 
 /// Milliseconds since the epoch, as SQL that reads a timestamptz column.
 #define PETCARE_MS(col) "(extract(epoch from " col ") * 1000)::bigint"
+
+/// errc::query_failed carrying the server's message, for the error log only.
+inline caf::error query_failed(const std::string& what) {
+  return caf::error{static_cast<uint8_t>(errc::query_failed), errc_category,
+                    caf::make_message(what.substr(0, what.find('\n')))}; // no DETAIL: it may hold values
+}
 
 /// Runs `f` and turns libpqxx exceptions into storage errors; a broken
 /// connection marks the worker's connection unusable.
@@ -40,13 +48,13 @@ auto guarded(database::impl& d, F&& f) -> decltype(f()) {
       d.broken = true;
       return make_error(errc::unavailable);
     }
-    return make_error(errc::query_failed);
-  } catch (const std::exception&) {
+    return query_failed(e.what());
+  } catch (const std::exception& e) {
     if (d.conn == nullptr || !d.conn->is_open()) {
       d.broken = true;
       return make_error(errc::unavailable);
     }
-    return make_error(errc::query_failed);
+    return query_failed(e.what());
   }
 }
 

@@ -1,0 +1,266 @@
+#include "actors/household_ops.hpp"
+
+#include "actors/households.hpp"
+#include "actors/invite_code.hpp"
+#include "actors/messages.hpp"
+#include "actors/metrics.hpp"
+#include "actors/pool.hpp"
+
+namespace petcare::actors {
+
+namespace {
+
+constexpr auto registry_timeout = std::chrono::milliseconds{2000};
+
+std::shared_ptr<household_directory> directory() {
+  static auto d = std::make_shared<household_directory>();
+  return d;
+}
+
+/// Finds (or starts) the household's actor, refusing when its queue is full.
+void with_actor(caf::event_based_actor* self, const runtime_ptr& rt, const std::string& hid,
+                std::function<void(caf::expected<household_handle>)> done) {
+  auto reg = rt->lookup(names::households);
+  if (!reg) {
+    done(make_error(errc::service_unavailable));
+    return;
+  }
+  self->request(reg, registry_timeout, atom::get_v, hid)
+    .then(
+      [rt, done](household_handle& h) {
+        if (h.depth->load() >= rt->cfg.household_actor_mailbox_capacity) {
+          metrics::instance().inc("household_mailbox_rejections_total");
+          done(refusal(errc::service_unavailable, "mailbox_full"));
+          return;
+        }
+        done(std::move(h));
+      },
+      [done](caf::error& e) { done(std::move(e)); });
+}
+
+void fetch(caf::event_based_actor* self, const runtime_ptr& rt, const std::string& hid,
+           callback<storage::household_row> done) {
+  with_actor(self, rt, hid, [self, rt, done](caf::expected<household_handle> h) {
+    if (!h)
+      return done(std::move(h.error()));
+    h->depth->fetch_add(1);
+    self->request(h->actor, std::chrono::milliseconds{rt->cfg.request_timeout_ms}, atom::get_v)
+      .then([done](storage::household_row& row) { done(std::move(row)); },
+            [done](caf::error& e) { done(std::move(e)); });
+  });
+}
+
+const storage::member_row* member_of(const storage::household_row& h, const std::string& user) {
+  auto now = now_ms();
+  for (auto& m : h.members)
+    if (m.user_id == user && storage::active_at(m, now))
+      return &m;
+  return nullptr;
+}
+
+bool is_refusal(const caf::error& e, const char* code) {
+  return e.category() == storage::errc_category
+         && static_cast<storage::errc>(e.code()) == storage::errc::refused
+         && e.context().match_element<std::string>(0) && e.context().get_as<std::string>(0) == code;
+}
+
+} // namespace
+
+limit_spec join_request_limit() { return {"join_request", 5, 3600000}; }
+limit_spec code_lookup_limit(const config::settings& cfg) {
+  return {"code_lookup", cfg.code_lookup_rate_limit_max, 3600000};
+}
+limit_spec household_create_limit() { return {"household_create", 5, 86400000}; }
+limit_spec code_regenerate_limit() { return {"code_regenerate", 10, 86400000}; }
+limit_spec member_remove_limit() { return {"member_remove", 20, 86400000}; }
+
+storage::code_generator invite_code_generator() {
+  return [](const std::string& name, int attempt) {
+    return random_invite_code(attempt < 20 ? invite_prefix(name) : random_prefix());
+  };
+}
+
+void my_household(caf::event_based_actor* self, const runtime_ptr& rt, const std::string& user,
+                  callback<storage::household_row> done) {
+  auto from_db = [self, rt, user, done] {
+    with_db<std::string>(
+      self, rt, [user](storage::database& db) { return storage::households::of_user(db, user); },
+      [self, rt, user, done](caf::expected<std::string> hid) {
+        if (!hid)
+          return done(std::move(hid.error()));
+        if (hid->empty())
+          return done(storage::refused("NOT_IN_HOUSEHOLD"));
+        fetch(self, rt, *hid, [user, hid = *hid, done](caf::expected<storage::household_row> h) {
+          if (!h && is_refusal(h.error(), "HOUSEHOLD_NOT_FOUND"))
+            return done(storage::refused("NOT_IN_HOUSEHOLD"));
+          if (h && member_of(*h, user) == nullptr)
+            return done(storage::refused("NOT_IN_HOUSEHOLD"));
+          if (h)
+            directory()->put(user, hid);
+          done(std::move(h));
+        });
+      });
+  };
+  auto cached = directory()->find(user);
+  if (cached.empty())
+    return from_db();
+  // A cached id is only a hint: the coherent member list confirms it.
+  fetch(self, rt, cached, [user, done, from_db](caf::expected<storage::household_row> h) {
+    if (h && member_of(*h, user) != nullptr)
+      return done(std::move(h));
+    directory()->erase(user);
+    from_db();
+  });
+}
+
+void visible_household(caf::event_based_actor* self, const runtime_ptr& rt,
+                       const std::string& user, const std::string& hid,
+                       callback<storage::household_row> done) {
+  fetch(self, rt, hid, [user, done](caf::expected<storage::household_row> h) {
+    if (h && member_of(*h, user) == nullptr)
+      return done(storage::refused("HOUSEHOLD_NOT_FOUND"));
+    done(std::move(h));
+  });
+}
+
+void in_household(caf::event_based_actor* self, const runtime_ptr& rt, const std::string& hid,
+                  tx_fn run, callback<storage::tx_result> done) {
+  with_actor(self, rt, hid, [self, rt, run = std::move(run), done](caf::expected<household_handle> h) {
+    if (!h)
+      return done(std::move(h.error()));
+    h->depth->fetch_add(1);
+    household_tx tx{std::make_shared<const tx_fn>(run)};
+    self->request(h->actor, std::chrono::milliseconds{rt->cfg.request_timeout_ms}, atom::exec_v, tx)
+      .then([done](storage::tx_result& r) { done(std::move(r)); },
+            [done](caf::error& e) { done(std::move(e)); });
+  });
+}
+
+void checked_mutation(caf::event_based_actor* self, const runtime_ptr& rt, mutation m,
+                      callback<storage::tx_result> done) {
+  visible_household(self, rt, m.who.user_id, m.hid, [=](caf::expected<storage::household_row> h) {
+    if (!h)
+      return done(std::move(h.error()));
+    if (m.leader_only && h->leader_id != m.who.user_id) {
+      auto who = m.who;
+      auto hid = m.hid;
+      with_db<bool>(
+        self, rt,
+        [who, hid](storage::database& db) {
+          auto err = storage::households::audit_denied(db, who, hid, who.route, "NOT_HOUSEHOLD_LEADER");
+          return err ? caf::expected<bool>{std::move(err)} : caf::expected<bool>{true};
+        },
+        [done](caf::expected<bool>) { done(storage::refused("NOT_HOUSEHOLD_LEADER")); });
+      return;
+    }
+    if (!m.refusal.empty())
+      return done(storage::refused(m.refusal));
+    if (!m.validation_error.empty())
+      return done(storage::refused("VALIDATION_ERROR", m.validation_error));
+    if (!m.limit)
+      return in_household(self, rt, m.hid, m.run, done);
+    auto spec = *m.limit;
+    rate_take(self, rt, spec, m.limit_key, [=](const rate_outcome& o) {
+      if (!o.allowed)
+        return done(rate_limited(spec.name, o.reset_s));
+      in_household(self, rt, m.hid, m.run, [=](caf::expected<storage::tx_result> r) {
+        if (!r)
+          rate_release(self, rt, spec, m.limit_key, o.member);
+        done(std::move(r));
+      });
+    });
+  });
+}
+
+void create_household(caf::event_based_actor* self, const runtime_ptr& rt,
+                      const storage::actor_ctx& who, std::string name,
+                      std::optional<std::string> description, callback<storage::tx_result> done) {
+  // ALREADY_IN_HOUSEHOLD (409) outranks the operation limit (429) in SPEC §4.1.
+  with_db<std::string>(
+    self, rt, [u = who.user_id](storage::database& db) { return storage::households::of_user(db, u); },
+    [=](caf::expected<std::string> current) {
+      if (!current)
+        return done(std::move(current.error()));
+      if (!current->empty())
+        return done(storage::refused("ALREADY_IN_HOUSEHOLD"));
+      auto spec = household_create_limit();
+      rate_take(self, rt, spec, who.user_id, [=](const rate_outcome& o) {
+        if (!o.allowed)
+          return done(rate_limited(spec.name, o.reset_s));
+        auto gen = invite_code_generator();
+        with_db<storage::tx_result>(
+          self, rt,
+          [=](storage::database& db) {
+            return storage::households::create(db, who, name, description, gen);
+          },
+          [=](caf::expected<storage::tx_result> r) {
+            if (!r)
+              rate_release(self, rt, spec, who.user_id, o.member);
+            else
+              directory()->put(who.user_id, r->household.id);
+            done(std::move(r));
+          });
+      });
+    });
+}
+
+void join_household(caf::event_based_actor* self, const runtime_ptr& rt,
+                    const storage::actor_ctx& who, const std::string& ip, std::string code,
+                    callback<storage::tx_result> done) {
+  with_db<std::string>(
+    self, rt, [u = who.user_id](storage::database& db) { return storage::households::of_user(db, u); },
+    [=](caf::expected<std::string> current) {
+      if (!current)
+        return done(std::move(current.error()));
+      if (!current->empty())
+        return done(storage::refused("ALREADY_IN_HOUSEHOLD"));
+      auto join_spec = join_request_limit();
+      rate_take(self, rt, join_spec, who.user_id, [=](const rate_outcome& j) {
+        if (!j.allowed)
+          return done(rate_limited(join_spec.name, j.reset_s));
+        auto release = [=] { rate_release(self, rt, join_spec, who.user_id, j.member); };
+        auto lookup_spec = code_lookup_limit(rt->cfg);
+        // Every attempt reaching the lookup counts, found or not (SPEC §3.9).
+        rate_take(self, rt, lookup_spec, ip, [=](const rate_outcome& l) {
+          if (!l.allowed) {
+            release();
+            return done(rate_limited(lookup_spec.name, l.reset_s));
+          }
+          with_db<std::string>(
+            self, rt, [code](storage::database& db) { return storage::households::lookup_code(db, code); },
+            [=](caf::expected<std::string> hid) {
+              if (!hid) {
+                release();
+                return done(std::move(hid.error()));
+              }
+              in_household(self, rt, *hid,
+                           [=, hid = *hid](storage::database& db) {
+                             return storage::households::join(db, who, hid, code);
+                           },
+                           [=](caf::expected<storage::tx_result> r) {
+                             if (!r)
+                               release();
+                             done(std::move(r));
+                           });
+            });
+        });
+      });
+    });
+}
+
+void on_request(caf::event_based_actor* self, const runtime_ptr& rt, const std::string& request_id,
+                std::function<tx_fn(const std::string& hid)> make, callback<storage::tx_result> done) {
+  with_db<std::string>(
+    self, rt,
+    [request_id](storage::database& db) { return storage::households::of_request(db, request_id); },
+    [=](caf::expected<std::string> hid) {
+      if (!hid) {
+        if (hid.error() == storage::errc::not_found)
+          return done(storage::refused("REQUEST_NOT_FOUND"));
+        return done(std::move(hid.error()));
+      }
+      in_household(self, rt, *hid, make(*hid), done);
+    });
+}
+
+} // namespace petcare::actors

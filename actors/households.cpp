@@ -1,0 +1,166 @@
+#include "actors/households.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "actors/accounts.hpp"
+#include "actors/messages.hpp"
+#include "actors/metrics.hpp"
+#include "actors/pool.hpp"
+#include "storage/redis.hpp"
+
+namespace petcare::actors {
+
+namespace {
+
+constexpr auto redis_timeout = std::chrono::milliseconds{1000};
+
+void publish_change(caf::event_based_actor* self, const runtime_ptr& rt, const std::string& hid) {
+  auto r = rt->redis();
+  if (!r)
+    return;
+  auto note = nlohmann::json{{"t", "household"}, {"id", hid}, {"from", rt->instance_id}}.dump();
+  self
+    ->request(r, redis_timeout, atom::exec_v, make_job<storage::redis>([note](storage::redis& c) {
+                auto err = c.publish(invalidation_channel, note);
+                return err ? caf::expected<bool>{std::move(err)} : caf::expected<bool>{true};
+              }))
+    .then([](bool) {}, [](const caf::error&) {});
+}
+
+} // namespace
+
+caf::behavior household(caf::stateful_actor<household_state>* self, runtime_ptr rt, std::string id,
+                        std::shared_ptr<std::atomic<int64_t>> depth) {
+  self->state.rt = rt;
+  self->state.id = id;
+  self->state.depth = depth;
+  auto timeout = std::chrono::milliseconds{rt->cfg.household_actor_idle_timeout_ms};
+  auto db_timeout = std::chrono::milliseconds{rt->cfg.request_timeout_ms};
+  return {
+    [=](atom::get) -> caf::result<storage::household_row> {
+      auto& st = self->state;
+      st.depth->fetch_sub(1);
+      // Memory is trusted only while this instance hears invalidations.
+      if (st.loaded && !st.stale && st.rt->sessions->coherent())
+        return st.row;
+      auto db = st.rt->db();
+      if (!db)
+        return storage::make_error(storage::errc::unavailable);
+      auto rp = self->make_response_promise<storage::household_row>();
+      self
+        ->request(db, db_timeout, atom::exec_v,
+                  make_job<storage::database>([id = st.id](storage::database& d) {
+                    return storage::households::load(d, id);
+                  }))
+        .await(
+          [=](storage::household_row& row) mutable {
+            self->state.row = row;
+            self->state.loaded = true;
+            self->state.stale = false;
+            rp.deliver(std::move(row));
+          },
+          [=](caf::error& err) mutable {
+            if (err == storage::errc::not_found) {
+              rp.deliver(storage::refused("HOUSEHOLD_NOT_FOUND"));
+              self->quit();
+              return;
+            }
+            rp.deliver(std::move(err));
+          });
+      return rp;
+    },
+    [=](atom::exec, household_tx& tx) -> caf::result<storage::tx_result> {
+      self->state.depth->fetch_sub(1);
+      auto db = self->state.rt->db();
+      if (!db)
+        return storage::make_error(storage::errc::unavailable);
+      auto rp = self->make_response_promise<storage::tx_result>();
+      // `.await`: nothing else reaches this household until PostgreSQL answered.
+      self
+        ->request(db, db_timeout, atom::exec_v,
+                  pool_job{std::make_shared<const std::function<caf::expected<caf::message>(storage::connection&)>>(
+                    [run = tx.run](storage::connection& c) -> caf::expected<caf::message> {
+                      auto r = (*run)(static_cast<storage::database&>(c));
+                      if (!r)
+                        return std::move(r.error());
+                      return caf::make_message(std::move(*r));
+                    })})
+        .await(
+          [=](storage::tx_result& r) mutable {
+            auto& st = self->state;
+            if (!r.household.id.empty()) {
+              st.row = r.household;
+              st.loaded = true;
+              st.stale = false;
+            }
+            publish_change(self, st.rt, st.id);
+            bool gone = r.household.status == "deactivated";
+            rp.deliver(std::move(r));
+            if (gone)
+              self->quit();
+          },
+          [=](caf::error& err) mutable {
+            // A refusal may still have committed (403 audit); re-read next time.
+            self->state.stale = true;
+            rp.deliver(std::move(err));
+          });
+      return rp;
+    },
+    [=](atom::invalidate) { self->state.stale = true; },
+    caf::after(timeout) >> [=] { self->quit(); },
+  };
+}
+
+caf::behavior household_registry(caf::stateful_actor<registry_state>* self, runtime_ptr rt) {
+  self->state.rt = rt;
+  self->set_down_handler([self](const caf::down_msg& msg) {
+    auto i = self->state.ids.find(msg.source);
+    if (i == self->state.ids.end())
+      return;
+    self->state.actors.erase(i->second);
+    self->state.ids.erase(i);
+    metrics::instance().set("household_actors_active", {}, static_cast<double>(self->state.actors.size()));
+  });
+  metrics::instance().set("household_actors_active", {}, 0);
+  return {
+    [self](atom::get, const std::string& id) {
+      auto& st = self->state;
+      auto i = st.actors.find(id);
+      if (i != st.actors.end())
+        return i->second.handle;
+      auto depth = std::make_shared<std::atomic<int64_t>>(0);
+      auto a = self->spawn<caf::monitored>(household, st.rt, id, depth);
+      household_handle h{a, depth};
+      st.actors.emplace(id, registry_state::entry{h});
+      st.ids.emplace(a.address(), id);
+      metrics::instance().set("household_actors_active", {}, static_cast<double>(st.actors.size()));
+      return h;
+    },
+    [self](atom::invalidate, const std::string& id) {
+      auto i = self->state.actors.find(id);
+      if (i != self->state.actors.end())
+        self->send(i->second.handle.actor, atom::invalidate_v);
+    },
+    [](atom::heartbeat) { return true; },
+  };
+}
+
+std::string household_directory::find(const std::string& user) const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  auto i = map_.find(user);
+  return i == map_.end() ? std::string{} : i->second;
+}
+
+void household_directory::put(const std::string& user, const std::string& hid) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  if (map_.size() > 1000000)
+    map_.clear();
+  map_[user] = hid;
+}
+
+void household_directory::erase(const std::string& user) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  map_.erase(user);
+}
+
+} // namespace petcare::actors
