@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "actors/redis_client.hpp"
 #include "actors/tokens.hpp"
 #include "actors/validation.hpp"
 #include "storage/crypto.hpp"
@@ -12,7 +13,6 @@ namespace petcare::actors {
 namespace {
 
 namespace crypto = storage::crypto;
-constexpr auto redis_timeout = std::chrono::milliseconds{1000};
 
 std::string session_key(const std::string& sid) { return "hh:session:" + sid; }
 
@@ -30,26 +30,12 @@ void with_hasher(caf::event_based_actor* self, const runtime_ptr& rt, F fn, call
     .then([done](T& x) { done(std::move(x)); }, [done](caf::error& e) { done(std::move(e)); });
 }
 
-/// Fire-and-forget Redis work; Redis is losable, so failures are ignored.
-template <class F>
-void redis_do(caf::event_based_actor* self, const runtime_ptr& rt, F fn) {
-  auto r = rt->redis();
-  if (!r)
-    return;
-  self
-    ->request(r, redis_timeout, atom::exec_v,
-              make_job<storage::redis>([fn = std::move(fn)](storage::redis& c) {
-                return caf::expected<bool>{!fn(c)};
-              }))
-    .then([](bool) {}, [](const caf::error&) {});
-}
-
 void cache_session(caf::event_based_actor* self, const runtime_ptr& rt, const std::string& sid,
                    const std::string& user_id, int64_t expires_at) {
   rt->sessions->put(sid, user_id, expires_at);
-  redis_do(self, rt, [sid, user_id, ttl = expires_at - now_ms()](storage::redis& r) {
-    return r.set(session_key(sid), user_id, ttl);
-  });
+  auto ttl = expires_at - now_ms();
+  if (ttl > 0)
+    redis_send(self, rt, {"SET", session_key(sid), user_id, "PX", std::to_string(ttl)});
 }
 
 /// Creates a session for `user` and signs its tokens.
@@ -94,11 +80,8 @@ const std::string& dummy_hash(const config::settings& cfg) {
 void forget_session(caf::event_based_actor* self, const runtime_ptr& rt, const std::string& sid) {
   rt->sessions->erase(sid);
   auto note = nlohmann::json{{"t", "session"}, {"id", sid}, {"from", rt->instance_id}}.dump();
-  redis_do(self, rt, [sid, note](storage::redis& r) {
-    if (auto err = r.del(session_key(sid)))
-      return err;
-    return r.publish(invalidation_channel, note);
-  });
+  redis_send(self, rt, {"DEL", session_key(sid)});
+  redis_send(self, rt, {"PUBLISH", invalidation_channel, note});
 }
 
 void authenticate(caf::event_based_actor* self, const runtime_ptr& rt, const std::string& token,
@@ -143,25 +126,22 @@ void authenticate(caf::event_based_actor* self, const runtime_ptr& rt, const std
         done(who);
       });
   };
-  auto r = rt->redis();
-  if (!r || !rt->sessions->coherent()) {
+  if (!rt->sessions->coherent()) {
     from_db();
     return;
   }
-  self
-    ->request(r, redis_timeout, atom::exec_v,
-              make_job<storage::redis>(
-                [sid = who.sid](storage::redis& c) { return c.get(session_key(sid)); }))
-    .then(
-      [rt, who, exp = check.claims.exp, done, from_db](const std::string& user) {
-        if (!user.empty() && user == who.user_id) {
-          rt->sessions->put(who.sid, who.user_id, exp * 1000); // the token dies first anyway
-          done(who);
-          return;
-        }
-        from_db();
-      },
-      [from_db](const caf::error&) { from_db(); });
+  auto job = make_redis_job<std::string>({"GET", session_key(who.sid)}, [](const storage::redis_reply& r) {
+    return caf::expected<std::string>{r.type == storage::redis_reply::kind::string ? r.str : std::string{}};
+  });
+  redis_call<std::string>(self, rt, std::move(job),
+                          [rt, who, exp = check.claims.exp, done, from_db](caf::expected<std::string> user) {
+                            if (user && !user->empty() && *user == who.user_id) {
+                              rt->sessions->put(who.sid, who.user_id, exp * 1000); // the token dies first anyway
+                              done(who);
+                              return;
+                            }
+                            from_db();
+                          });
 }
 
 void register_account(caf::event_based_actor* self, const runtime_ptr& rt, std::string email,

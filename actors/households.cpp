@@ -6,25 +6,16 @@
 #include "actors/messages.hpp"
 #include "actors/metrics.hpp"
 #include "actors/pool.hpp"
+#include "actors/redis_client.hpp"
 #include "storage/redis.hpp"
 
 namespace petcare::actors {
 
 namespace {
 
-constexpr auto redis_timeout = std::chrono::milliseconds{1000};
-
 void publish_change(caf::event_based_actor* self, const runtime_ptr& rt, const std::string& hid) {
-  auto r = rt->redis();
-  if (!r)
-    return;
   auto note = nlohmann::json{{"t", "household"}, {"id", hid}, {"from", rt->instance_id}}.dump();
-  self
-    ->request(r, redis_timeout, atom::exec_v, make_job<storage::redis>([note](storage::redis& c) {
-                auto err = c.publish(invalidation_channel, note);
-                return err ? caf::expected<bool>{std::move(err)} : caf::expected<bool>{true};
-              }))
-    .then([](bool) {}, [](const caf::error&) {});
+  redis_send(self, rt, {"PUBLISH", invalidation_channel, note});
 }
 
 } // namespace

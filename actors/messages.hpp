@@ -68,6 +68,17 @@ typename Inspector::result_type inspect(Inspector& f, household_tx&) {
   return f(caf::meta::type_name("household_tx"));
 }
 
+/// One Redis command and how to read its reply (pipelined by the Redis worker).
+struct redis_job {
+  std::shared_ptr<const std::vector<std::string>> args;
+  std::shared_ptr<const std::function<caf::expected<caf::message>(const storage::redis_reply&)>> parse;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, redis_job&) {
+  return f(caf::meta::type_name("redis_job"));
+}
+
 /// What the registry hands out: the actor and its queue depth (the bound of
 /// HOUSEHOLD_ACTOR_MAILBOX_CAPACITY is enforced by the senders).
 struct household_handle {
@@ -108,4 +119,5 @@ CAF_BEGIN_TYPE_ID_BLOCK(petcare, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(petcare, (petcare::storage::tx_result))
   CAF_ADD_TYPE_ID(petcare, (petcare::actors::household_tx))
   CAF_ADD_TYPE_ID(petcare, (petcare::actors::household_handle))
+  CAF_ADD_TYPE_ID(petcare, (petcare::actors::redis_job))
 CAF_END_TYPE_ID_BLOCK(petcare)

@@ -4,15 +4,13 @@
 
 #include "actors/messages.hpp"
 #include "actors/metrics.hpp"
-#include "actors/pool.hpp"
+#include "actors/redis_client.hpp"
 #include "storage/crypto.hpp"
 #include "storage/redis.hpp"
 
 namespace petcare::actors {
 
 namespace {
-
-constexpr auto redis_timeout = std::chrono::milliseconds{1000};
 
 int64_t ceil_s(int64_t ms) { return ms <= 0 ? 0 : (ms + 999) / 1000; }
 
@@ -68,32 +66,22 @@ void rate_take(caf::event_based_actor* self, const runtime_ptr& rt, const limit_
   auto fallback = [rt, spec, key, member, done] {
     done(rt->local_limits->take(key, spec, member, now_ms()));
   };
-  auto redis = rt->redis();
-  if (!redis) {
-    fallback();
-    return;
-  }
-  auto job = make_job<storage::redis>(
-    [k = redis_key(spec, key), spec, member](storage::redis& r) {
-      return r.rate_take(k, spec.max, spec.window_ms, member);
-    });
-  self->request(redis, redis_timeout, atom::exec_v, std::move(job))
-    .then(
-      [spec, member, done](const storage::rate_decision& d) {
-        done(to_outcome(spec, d.allowed, d.count, d.reset_ms, member));
-      },
-      [fallback](const caf::error&) { fallback(); });
+  auto job = make_redis_job<storage::rate_decision>(
+    {"EVAL", storage::rate_script_text(), "1", redis_key(spec, key), std::to_string(spec.window_ms),
+     std::to_string(spec.max), member},
+    storage::parse_rate_reply);
+  redis_call<storage::rate_decision>(self, rt, std::move(job),
+                                     [spec, member, done, fallback](caf::expected<storage::rate_decision> d) {
+                                       if (!d)
+                                         return fallback();
+                                       done(to_outcome(spec, d->allowed, d->count, d->reset_ms, member));
+                                     });
 }
 
 void rate_release(caf::event_based_actor* self, const runtime_ptr& rt, const limit_spec& spec,
                   const std::string& key, const std::string& member) {
   rt->local_limits->release(spec.name + ':' + key, member);
-  if (auto redis = rt->redis()) {
-    auto job = make_job<storage::redis>([k = redis_key(spec, key), member](storage::redis& r) {
-      return caf::expected<bool>{!r.rate_release(k, member)};
-    });
-    self->request(redis, redis_timeout, atom::exec_v, std::move(job)).then([](bool) {}, [](const caf::error&) {});
-  }
+  redis_send(self, rt, {"ZREM", redis_key(spec, key), member});
 }
 
 limit_spec global_limit(const config::settings& cfg) {

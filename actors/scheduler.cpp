@@ -6,6 +6,7 @@
 #include "actors/messages.hpp"
 #include "actors/metrics.hpp"
 #include "actors/pool.hpp"
+#include "actors/redis_client.hpp"
 #include "storage/households.hpp"
 #include "storage/redis.hpp"
 
@@ -30,13 +31,7 @@ caf::behavior scheduler(caf::stateful_actor<scheduler_state>* self, runtime_ptr 
               if (reg)
                 self->send(reg, atom::invalidate_v, hid);
               auto note = nlohmann::json{{"t", "household"}, {"id", hid}, {"from", rt->instance_id}}.dump();
-              if (auto r = rt->redis())
-                self->request(r, std::chrono::seconds{1}, atom::exec_v,
-                              make_job<storage::redis>([note](storage::redis& c) {
-                                auto err = c.publish(invalidation_channel, note);
-                                return err ? caf::expected<bool>{std::move(err)} : caf::expected<bool>{true};
-                              }))
-                  .then([](bool) {}, [](const caf::error&) {});
+              redis_send(self, rt, {"PUBLISH", invalidation_channel, note});
             }
           }
           self->delayed_send(self, interval, atom::tick_v);

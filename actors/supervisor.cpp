@@ -4,6 +4,7 @@
 
 #include "actors/metrics.hpp"
 #include "actors/pool.hpp"
+#include "actors/redis_client.hpp"
 #include "storage/database.hpp"
 #include "storage/redis.hpp"
 
@@ -51,17 +52,9 @@ void probe(caf::stateful_actor<root_state>* self) {
   } else {
     st.db_ok = false;
   }
-  if (auto r = st.rt->redis()) {
-    self
-      ->request(r, probe_timeout, atom::exec_v, make_job<storage::redis>([](storage::redis& c) {
-                  auto err = c.ping();
-                  return err ? caf::expected<bool>{std::move(err)} : caf::expected<bool>{true};
-                }))
-      .then([self](bool) { self->state.redis_ok = true; },
-            [self](const caf::error&) { self->state.redis_ok = false; });
-  } else {
-    st.redis_ok = false;
-  }
+  redis_call<bool>(self, st.rt, redis_command({"PING"}), [self](caf::expected<bool> ok) {
+    self->state.redis_ok = static_cast<bool>(ok);
+  });
   // Heartbeat: every subsystem answers `status` within 3 probe intervals.
   for (auto& [name, c] : st.children) {
     if (!c.running)

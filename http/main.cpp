@@ -11,9 +11,11 @@
 
 #include "actors/households.hpp"
 #include "actors/messages.hpp"
+#include "actors/outbox.hpp"
 #include "actors/scheduler.hpp"
 #include "actors/pool.hpp"
 #include "actors/rate_limit.hpp"
+#include "actors/redis_client.hpp"
 #include "actors/supervisor.hpp"
 #include "actors/telemetry.hpp"
 #include "actors/validation.hpp"
@@ -71,16 +73,23 @@ int run_verify() {
   return r.ok ? 0 : 1;
 }
 
-/// Appends libpq's connect timeout so a frozen server cannot hang a worker's connect.
-std::string with_connect_timeout(const std::string& url) {
-  if (url.find("connect_timeout=") != std::string::npos)
-    return url;
-  return url + (url.find('?') == std::string::npos ? "?" : "&") + "connect_timeout=2";
+/// Adds libpq's connect timeout (a frozen server cannot hang a worker's connect)
+/// and a statement timeout at the request budget (work past it is rolled back).
+std::string with_timeouts(const std::string& url, int64_t request_timeout_ms) {
+  std::string out = url;
+  auto add = [&out](const std::string& kv) {
+    out += (out.find('?') == std::string::npos ? "?" : "&") + kv;
+  };
+  if (url.find("connect_timeout=") == std::string::npos)
+    add("connect_timeout=2");
+  if (url.find("options=") == std::string::npos)
+    add("options=-c%20statement_timeout%3D" + std::to_string(request_timeout_ms));
+  return out;
 }
 
 std::vector<actors::subsystem_spec> subsystems(const actors::runtime_ptr& rt) {
   const auto& cfg = rt->cfg;
-  auto db_url = with_connect_timeout(cfg.database_url);
+  auto db_url = with_timeouts(cfg.database_url, cfg.request_timeout_ms);
   auto redis_ep = storage::parse_redis_url(cfg.redis_url).value_or(storage::redis_endpoint{});
   std::vector<actors::subsystem_spec> out;
   out.push_back({actors::names::database, "database", [=](caf::local_actor* parent) {
@@ -98,20 +107,8 @@ std::vector<actors::subsystem_spec> subsystems(const actors::runtime_ptr& rt) {
                    };
                    return parent->spawn(actors::pool_supervisor, std::move(pc));
                  }});
-  out.push_back({actors::names::redis, "redis", [=](caf::local_actor* parent) {
-                   actors::pool_config pc;
-                   pc.name = "redis";
-                   pc.min = 2;
-                   pc.max = 8;
-                   pc.acquire_timeout = std::chrono::milliseconds{1000};
-                   pc.idle_timeout = std::chrono::milliseconds{60000};
-                   pc.connect = [redis_ep]() -> caf::expected<std::unique_ptr<storage::connection>> {
-                     auto r = storage::redis::open(redis_ep, std::chrono::milliseconds{1000});
-                     if (!r)
-                       return r.error();
-                     return std::unique_ptr<storage::connection>{std::move(*r)};
-                   };
-                   return parent->spawn(actors::pool_supervisor, std::move(pc));
+  out.push_back({caf::atom("redis_sup"), "redis", [=](caf::local_actor* parent) {
+                   return parent->spawn(actors::redis_supervisor, redis_ep);
                  }});
   out.push_back({actors::names::hasher, "hasher", [](caf::local_actor* parent) {
                    return actors::spawn_hasher_pool(
@@ -134,6 +131,9 @@ std::vector<actors::subsystem_spec> subsystems(const actors::runtime_ptr& rt) {
                  }});
   out.push_back({caf::atom("scheduler"), "scheduler", [rt](caf::local_actor* parent) {
                    return parent->spawn(actors::scheduler, rt);
+                 }});
+  out.push_back({actors::outbox_name, "outbox", [rt](caf::local_actor* parent) {
+                   return parent->spawn(actors::outbox_dispatcher, rt);
                  }});
   out.push_back({caf::atom("telemetry"), "telemetry", [](caf::local_actor* parent) {
                    return parent->spawn(actors::telemetry);

@@ -133,7 +133,8 @@ void authenticated_part(const call_ptr& c, const route& r, caf::event_based_acto
   });
 }
 
-void v1_pipeline(const call_ptr& c, match m, caf::event_based_actor* self) {
+void v1_pipeline(const call_ptr& c, match m, const std::string& oversize,
+                 caf::event_based_actor* self) {
   auto& rt = c->rt;
   // Global limit key: the user of a valid token, else the client IP (SPEC §3.9).
   std::string key = "ip:" + c->client_ip;
@@ -143,8 +144,10 @@ void v1_pipeline(const call_ptr& c, match m, caf::event_based_actor* self) {
       key = "user:" + check.claims.sub;
   }
   actors::rate_take(self, rt, actors::global_limit(rt->cfg), key,
-                    [c, m, self](const actors::rate_outcome& o) {
+                    [c, m, oversize, self](const actors::rate_outcome& o) {
                       set_rate_headers(*c, o);
+                      if (!oversize.empty())
+                        return c->fail(problem_for(oversize));
                       if (m.found == nullptr) {
                         if (!m.allow.empty()) {
                           c->headers.emplace_back("Allow", m.allow);
@@ -202,22 +205,22 @@ restinio::request_handling_status_t handle_request(const actors::runtime_ptr& rt
   c->client_ip = client_ip(*rt, *req);
   c->ip_hash = storage::crypto::ip_hash(rt->cfg.encryption_key, c->client_ip);
   try {
-    if (header_bytes(*req) > header_limit) {
-      c->fail(problem_for("HEADERS_TOO_LARGE"));
-      return restinio::request_accepted();
-    }
-    if (static_cast<int64_t>(req->body().size()) > rt->cfg.http_body_limit_bytes) {
-      c->fail(problem_for("PAYLOAD_TOO_LARGE"));
-      return restinio::request_accepted();
-    }
-    if (preflight(c))
-      return restinio::request_accepted();
     std::string path{req->header().path()};
+    bool v1 = path == "/v1" || path.rfind("/v1/", 0) == 0;
+    const char* too_large = header_bytes(*req) > header_limit ? "HEADERS_TOO_LARGE"
+                            : static_cast<int64_t>(req->body().size()) > rt->cfg.http_body_limit_bytes
+                              ? "PAYLOAD_TOO_LARGE"
+                              : nullptr;
+    if (too_large != nullptr && !v1) {
+      c->fail(problem_for(too_large));
+      return restinio::request_accepted();
+    }
+    if (too_large == nullptr && preflight(c))
+      return restinio::request_accepted();
     auto m = routes.find(c->method, path);
     if (!m.path.empty())
       c->route = m.path;
     c->params = m.params;
-    bool v1 = path == "/v1" || path.rfind("/v1/", 0) == 0;
     if (!v1) {
       if (m.found == nullptr) {
         if (!m.allow.empty())
@@ -230,7 +233,9 @@ restinio::request_handling_status_t handle_request(const actors::runtime_ptr& rt
       rt->sys->spawn([c, run](caf::event_based_actor* self) { run(c, self); });
       return restinio::request_accepted();
     }
-    rt->sys->spawn([c, m](caf::event_based_actor* self) { v1_pipeline(c, m, self); });
+    // /v1: even a refused request counts against the global limit and carries its headers.
+    std::string oversize = too_large == nullptr ? std::string{} : std::string{too_large};
+    rt->sys->spawn([c, m, oversize](caf::event_based_actor* self) { v1_pipeline(c, m, oversize, self); });
   } catch (const std::exception&) {
     c->fail(problem_for("INTERNAL_ERROR"));
   }

@@ -69,7 +69,48 @@ redisContext* connect(const redis_endpoint& ep, std::chrono::milliseconds timeou
   return c;
 }
 
+redis_reply convert(const redisReply* r) {
+  redis_reply out;
+  switch (r->type) {
+    case REDIS_REPLY_INTEGER:
+      out.type = redis_reply::kind::integer;
+      out.integer = r->integer;
+      break;
+    case REDIS_REPLY_STRING:
+      out.type = redis_reply::kind::string;
+      out.str.assign(r->str, r->len);
+      break;
+    case REDIS_REPLY_STATUS:
+      out.type = redis_reply::kind::status;
+      out.str.assign(r->str, r->len);
+      break;
+    case REDIS_REPLY_ERROR:
+      out.type = redis_reply::kind::error;
+      out.str.assign(r->str, r->len);
+      break;
+    case REDIS_REPLY_ARRAY:
+      out.type = redis_reply::kind::array;
+      for (size_t i = 0; i < r->elements; ++i)
+        out.elements.push_back(convert(r->element[i]));
+      break;
+    default:
+      break;
+  }
+  return out;
+}
+
 } // namespace
+
+const std::string& rate_script_text() {
+  static const std::string s = rate_script;
+  return s;
+}
+
+caf::expected<rate_decision> parse_rate_reply(const redis_reply& r) {
+  if (r.type != redis_reply::kind::array || r.elements.size() != 3)
+    return make_error(errc::query_failed);
+  return rate_decision{r.elements[0].integer == 1, r.elements[1].integer, r.elements[2].integer};
+}
 
 std::optional<redis_endpoint> parse_redis_url(const std::string& url) {
   redis_endpoint ep;
@@ -220,6 +261,28 @@ caf::error redis::del(const std::string& key) {
 caf::error redis::publish(const std::string& channel, const std::string& message) {
   auto r = impl_->run({"PUBLISH", channel, message});
   return r ? caf::error{} : r.error();
+}
+
+void redis::append(const std::vector<std::string>& args) {
+  std::vector<const char*> argv;
+  std::vector<size_t> lens;
+  for (auto& a : args) {
+    argv.push_back(a.data());
+    lens.push_back(a.size());
+  }
+  if (redisAppendCommandArgv(impl_->ctx, static_cast<int>(argv.size()), argv.data(), lens.data())
+      != REDIS_OK)
+    impl_->broken = true;
+}
+
+caf::expected<redis_reply> redis::read() {
+  void* raw = nullptr;
+  if (impl_->broken || redisGetReply(impl_->ctx, &raw) != REDIS_OK || raw == nullptr) {
+    impl_->broken = true;
+    return make_error(errc::unavailable);
+  }
+  reply_ptr r{static_cast<redisReply*>(raw), freeReplyObject};
+  return convert(r.get());
 }
 
 struct redis_subscription::impl {

@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "storage/connection.hpp"
 #include "storage/errc.hpp"
@@ -39,6 +40,20 @@ typename Inspector::result_type inspect(Inspector& f, rate_decision& x) {
   return f(caf::meta::type_name("rate_decision"), x.allowed, x.count, x.reset_ms);
 }
 
+/// A parsed reply, for pipelined use.
+struct redis_reply {
+  enum class kind { nil, integer, string, status, error, array } type = kind::nil;
+  int64_t integer = 0;
+  std::string str;
+  std::vector<redis_reply> elements;
+};
+
+/// The sliding-window script of `rate_take`, for pipelined `EVAL`.
+const std::string& rate_script_text();
+
+/// Interprets a `rate_take` script reply.
+caf::expected<rate_decision> parse_rate_reply(const redis_reply& r);
+
 class redis final : public connection {
 public:
   /// Connects with `timeout` for connect and each command.
@@ -61,6 +76,11 @@ public:
   caf::error set(const std::string& key, const std::string& value, int64_t ttl_ms);
   caf::error del(const std::string& key);
   caf::error publish(const std::string& channel, const std::string& message);
+
+  /// Pipelining: queue a command without waiting ...
+  void append(const std::vector<std::string>& args);
+  /// ... and read the replies in order (flushes queued commands first).
+  caf::expected<redis_reply> read();
 
   struct impl;
 
