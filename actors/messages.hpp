@@ -10,6 +10,7 @@
 #include "storage/connection.hpp"
 #include "storage/redis.hpp"
 #include "storage/households.hpp"
+#include "storage/idempotency.hpp"
 #include "storage/rows.hpp"
 
 #include <atomic>
@@ -120,4 +121,5 @@ CAF_BEGIN_TYPE_ID_BLOCK(petcare, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(petcare, (petcare::actors::household_tx))
   CAF_ADD_TYPE_ID(petcare, (petcare::actors::household_handle))
   CAF_ADD_TYPE_ID(petcare, (petcare::actors::redis_job))
+  CAF_ADD_TYPE_ID(petcare, (petcare::storage::idempotency::claim))
 CAF_END_TYPE_ID_BLOCK(petcare)

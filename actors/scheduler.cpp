@@ -8,6 +8,7 @@
 #include "actors/pool.hpp"
 #include "actors/redis_client.hpp"
 #include "storage/households.hpp"
+#include "storage/idempotency.hpp"
 #include "storage/redis.hpp"
 
 namespace petcare::actors {
@@ -15,7 +16,18 @@ namespace petcare::actors {
 caf::behavior scheduler(caf::stateful_actor<scheduler_state>* self, runtime_ptr rt) {
   auto interval = std::chrono::milliseconds{rt->cfg.expiry_sweep_interval_ms};
   self->delayed_send(self, interval, atom::tick_v);
+  self->delayed_send(self, std::chrono::minutes{1}, atom::drain_v);
   return {
+    // Hourly (first run a minute after start): expired idempotency keys.
+    [=](atom::drain) {
+      with_db<int64_t>(
+        self, rt, [](storage::database& db) { return storage::idempotency::sweep(db); },
+        [self](caf::expected<int64_t> n) {
+          metrics::instance().inc("background_job_runs_total",
+                                  {{"job", "idempotency_keys"}, {"outcome", n ? "ok" : "error"}});
+          self->delayed_send(self, std::chrono::hours{1}, atom::drain_v);
+        });
+    },
     [=](atom::tick) {
       auto run_id = "job:temporary_access:" + rt->instance_id.substr(0, 8) + "-"
                     + std::to_string(++self->state.runs);

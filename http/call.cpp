@@ -103,6 +103,24 @@ void call::send(int status, const std::string& content_type, std::string body,
                 const problem* p) {
   if (answered_.exchange(true))
     return;
+  if (before_send) {
+    auto hook = std::move(before_send);
+    before_send = nullptr;
+    auto self = shared_from_this();
+    std::optional<problem> kept;
+    if (p != nullptr)
+      kept = *p;
+    auto text = body;
+    hook(status, text, [self, status, content_type, body = std::move(body), kept]() mutable {
+      self->transmit(status, content_type, std::move(body), kept ? &*kept : nullptr);
+    });
+    return;
+  }
+  transmit(status, content_type, std::move(body), p);
+}
+
+void call::transmit(int status, const std::string& content_type, std::string body,
+                    const problem* p) {
   auto r = req->create_response(
     restinio::http_status_line_t{restinio::http_status_code_t{static_cast<std::uint16_t>(status)},
                                  reason_phrase(status)});

@@ -9,6 +9,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
 #include <map>
 #include <string>
 #include <utility>
@@ -19,7 +22,7 @@
 
 namespace petcare::http {
 
-struct call {
+struct call : std::enable_shared_from_this<call> {
   restinio::request_handle_t req;
   actors::runtime_ptr rt;
   std::string request_id;
@@ -45,11 +48,16 @@ struct call {
   void fail(const problem& p);
   void fail(const caf::error& err);
 
+  /// Runs before the answer leaves (idempotency stores it first); it must
+  /// call `transmit` exactly once. Set by the pipeline, used once.
+  std::function<void(int status, const std::string& body, std::function<void()> transmit)> before_send;
+
   /// Milliseconds left before REQUEST_TIMEOUT_MS.
   std::chrono::milliseconds remaining() const;
 
 private:
   void send(int status, const std::string& content_type, std::string body, const problem* p);
+  void transmit(int status, const std::string& content_type, std::string body, const problem* p);
   std::atomic<bool> answered_{false};
 };
 

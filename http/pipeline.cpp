@@ -10,6 +10,7 @@
 #include "config/log.hpp"
 #include "http/json_body.hpp"
 #include "storage/crypto.hpp"
+#include "storage/idempotency.hpp"
 
 namespace petcare::http {
 
@@ -98,7 +99,65 @@ void reject_auth(const call_ptr& c, const caf::error& err) {
   c->fail(p);
 }
 
-/// Steps after the limits: authentication, body, handler.
+bool visible_ascii(std::string_view key) {
+  if (key.empty() || key.size() > 255)
+    return false;
+  for (char ch : key)
+    if (ch < 0x21 || ch > 0x7e)
+      return false;
+  return true;
+}
+
+/// SPEC §4.5: with an Idempotency-Key, the first answer is stored before it is
+/// sent and replayed to later requests with the same key; `run` executes otherwise.
+void with_idempotency(const call_ptr& c, caf::event_based_actor* self, std::function<void()> run) {
+  auto header = c->req->header().opt_value_of("Idempotency-Key");
+  if (!header || (c->method != "POST" && c->method != "PATCH"))
+    return run();
+  std::string key{*header};
+  if (!visible_ascii(key))
+    return c->fail(validation_error("Idempotency-Key must be 1-255 visible ASCII characters."));
+  auto owner = c->user_id.empty() ? "ip:" + c->ip_hash : c->user_id;
+  auto digest = storage::crypto::sha256_hex(c->req->body());
+  auto rt = c->rt;
+  actors::with_db<storage::idempotency::claim>(
+    self, rt,
+    [owner, key, method = c->method, route = c->route, digest](storage::database& db) {
+      return storage::idempotency::take(db, owner, key, method, route, digest);
+    },
+    [c, self, rt, owner, key, run](caf::expected<storage::idempotency::claim> cl) {
+      using storage::idempotency::claim_outcome;
+      if (!cl)
+        return c->fail(cl.error());
+      switch (cl->outcome) {
+        case claim_outcome::mismatch:
+          return c->fail(problem_for("IDEMPOTENCY_KEY_REUSED"));
+        case claim_outcome::in_use:
+          return c->fail(problem_for("IDEMPOTENCY_KEY_IN_USE"));
+        case claim_outcome::replay:
+          c->headers.emplace_back("Idempotent-Replayed", "true");
+          if (cl->body.empty())
+            return c->reply_empty(cl->status);
+          return c->reply_raw(cl->status, "application/json; charset=utf-8", cl->body);
+        case claim_outcome::claimed:
+          break;
+      }
+      c->before_send = [self, rt, owner, key](int status, const std::string& body,
+                                              std::function<void()> transmit) {
+        // A failure on our side (5xx) is not an answer to keep: the client may retry.
+        actors::with_db<bool>(
+          self, rt,
+          [owner, key, status, body](storage::database& db) {
+            return status >= 500 ? storage::idempotency::drop(db, owner, key)
+                                 : storage::idempotency::store(db, owner, key, status, body);
+          },
+          [transmit](caf::expected<bool>) { transmit(); });
+      };
+      run();
+    });
+}
+
+/// Steps after the limits: authentication, idempotency, body, handler.
 void authenticated_part(const call_ptr& c, const route& r, caf::event_based_actor* self) {
   auto run_handler = [c, &r, self] {
     if (r.body != body_rule::none) {
@@ -117,11 +176,11 @@ void authenticated_part(const call_ptr& c, const route& r, caf::event_based_acto
     r.run(c, self);
   };
   if (!r.auth)
-    return run_handler();
+    return with_idempotency(c, self, run_handler);
   auto token = bearer_of(*c->req);
   if (token.empty())
     return reject_auth(c, actors::make_error(actors::errc::auth_required));
-  actors::authenticate(self, c->rt, token, [c, run_handler](caf::expected<actors::caller> who) {
+  actors::authenticate(self, c->rt, token, [c, self, run_handler](caf::expected<actors::caller> who) {
     if (!who) {
       if (who.error().category() == actors::errc_category)
         return reject_auth(c, who.error());
@@ -129,7 +188,7 @@ void authenticated_part(const call_ptr& c, const route& r, caf::event_based_acto
     }
     c->user_id = who->user_id;
     c->sid = who->sid;
-    run_handler();
+    with_idempotency(c, self, run_handler);
   });
 }
 
