@@ -1,4 +1,5 @@
 #include "actors/household_ops.hpp"
+#include "actors/household_tx.hpp"
 #include "actors/invite_code.hpp"
 #include "actors/metrics.hpp"
 #include "actors/validation.hpp"
@@ -135,9 +136,7 @@ void patch_household(const call_ptr& c, caf::event_based_actor* self) {
     p.description_set = true;
     p.description = d.value;
   }
-  auto hid = m.hid;
-  auto who = m.who;
-  m.run = [who, hid, p](storage::database& db) { return storage::households::update(db, who, hid, p); };
+  m.run = actors::tx::update(m.who, m.hid, p);
   if (name_problem) {
     // INVALID_HOUSEHOLD_NAME is a field error: after visibility and role.
     m.refusal = "INVALID_HOUSEHOLD_NAME";
@@ -171,12 +170,7 @@ void regenerate(const call_ptr& c, caf::event_based_actor* self) {
   }
   m.limit = actors::code_regenerate_limit();
   m.limit_key = m.hid;
-  auto who = m.who;
-  auto hid = m.hid;
-  auto gen = actors::invite_code_generator();
-  m.run = [who, hid, days, gen](storage::database& db) {
-    return storage::households::regenerate_code(db, who, hid, days, gen);
-  };
+  m.run = actors::tx::regenerate_code(m.who, m.hid, days);
   actors::checked_mutation(self, c->rt, m, answer(c, 200, [c](const storage::tx_result& r) {
                              auto h = household_json(r.household, c->user_id);
                              return nlohmann::json{{"inviteCode", h["inviteCode"]},
@@ -189,11 +183,7 @@ void welcome_ack(const call_ptr& c, caf::event_based_actor* self) {
   m.who = ctx_of(*c);
   m.hid = path_id(*c, "householdId");
   m.leader_only = false;
-  auto who = m.who;
-  auto hid = m.hid;
-  m.run = [who, hid](storage::database& db) {
-    return storage::households::acknowledge_welcome(db, who, hid);
-  };
+  m.run = actors::tx::acknowledge_welcome(m.who, m.hid);
   actors::checked_mutation(self, c->rt, m, answer(c, 204, [](const storage::tx_result&) { return nlohmann::json{}; }));
 }
 
@@ -239,32 +229,21 @@ void approve(const call_ptr& c, caf::event_based_actor* self) {
   auto rid = path_id(*c, "requestId");
   auto a = parse_approval(c->body);
   auto who = ctx_of(*c);
-  actors::on_request(self, c->rt, rid,
-                     [who, rid, a](const std::string& hid) -> actors::tx_fn {
-                       return [=](storage::database& db) {
-                         return storage::households::approve(db, who, hid, rid, a);
-                       };
-                     },
+  actors::on_request(self, c->rt, rid, actors::tx::approve(who, rid, a),
                      answer(c, 200, [](const storage::tx_result& r) { return r.body; }));
 }
 
 void reject(const call_ptr& c, caf::event_based_actor* self) {
   auto rid = path_id(*c, "requestId");
   auto who = ctx_of(*c);
-  actors::on_request(self, c->rt, rid,
-                     [who, rid](const std::string& hid) -> actors::tx_fn {
-                       return [=](storage::database& db) { return storage::households::reject(db, who, hid, rid); };
-                     },
+  actors::on_request(self, c->rt, rid, actors::tx::reject(who, rid),
                      answer(c, 200, [](const storage::tx_result& r) { return r.body; }));
 }
 
 void withdraw(const call_ptr& c, caf::event_based_actor* self) {
   auto rid = path_id(*c, "requestId");
   auto who = ctx_of(*c);
-  actors::on_request(self, c->rt, rid,
-                     [who, rid](const std::string& hid) -> actors::tx_fn {
-                       return [=](storage::database& db) { return storage::households::withdraw(db, who, hid, rid); };
-                     },
+  actors::on_request(self, c->rt, rid, actors::tx::withdraw(who, rid),
                      answer(c, 200, [](const storage::tx_result& r) { return r.body; }));
 }
 
@@ -277,11 +256,7 @@ void remove_member(const call_ptr& c, caf::event_based_actor* self) {
     m.refusal = "CANNOT_REMOVE_SELF";
   m.limit = actors::member_remove_limit();
   m.limit_key = m.hid;
-  auto who = m.who;
-  auto hid = m.hid;
-  m.run = [who, hid, user](storage::database& db) {
-    return storage::households::remove_member(db, who, hid, user);
-  };
+  m.run = actors::tx::remove_member(m.who, m.hid, user);
   actors::checked_mutation(self, c->rt, m, answer(c, 204, [](const storage::tx_result&) { return nlohmann::json{}; }));
 }
 
@@ -297,11 +272,7 @@ void leave(const call_ptr& c, caf::event_based_actor* self) {
     if (i->is_string())
       successor = actors::normalize_uuid(i->get<std::string>()).value_or("");
   }
-  auto who = m.who;
-  auto hid = m.hid;
-  m.run = [who, hid, successor, given](storage::database& db) {
-    return storage::households::leave(db, who, hid, successor, given);
-  };
+  m.run = actors::tx::leave(m.who, m.hid, successor, given);
   actors::checked_mutation(self, c->rt, m, answer(c, 200, [](const storage::tx_result& r) { return r.body; }));
 }
 
@@ -315,9 +286,7 @@ void transfer(const call_ptr& c, caf::event_based_actor* self) {
     m.validation_error = "newLeaderId is required.";
   else if (i->is_string())
     next = actors::normalize_uuid(i->get<std::string>()).value_or("");
-  auto who = m.who;
-  auto hid = m.hid;
-  m.run = [who, hid, next](storage::database& db) { return storage::households::transfer(db, who, hid, next); };
+  m.run = actors::tx::transfer(m.who, m.hid, next);
   actors::checked_mutation(self, c->rt, m, answer(c, 200, [](const storage::tx_result& r) { return r.body; }));
 }
 
@@ -331,11 +300,7 @@ void extend(const call_ptr& c, caf::event_based_actor* self) {
   std::string problem_text = i == c->body.end() || i->is_null()
                                ? std::string{"temporaryExpiresAt is required."}
                                : check_end(*i, until);
-  auto who = m.who;
-  auto hid = m.hid;
-  m.run = [who, hid, user, until, problem_text](storage::database& db) {
-    return storage::households::extend(db, who, hid, user, until, problem_text);
-  };
+  m.run = actors::tx::extend(m.who, m.hid, user, until, problem_text);
   actors::checked_mutation(self, c->rt, m, answer(c, 200, [](const storage::tx_result& r) { return r.body; }));
 }
 
