@@ -132,7 +132,15 @@ caf::behavior household_registry(caf::stateful_actor<registry_state>* self, runt
       if (i != self->state.actors.end())
         self->send(i->second.handle.actor, atom::invalidate_v);
     },
-    [](atom::heartbeat) { return true; },
+    [self](atom::heartbeat) {
+      // The root asks every 500 ms: a good moment to publish the queue depth.
+      int64_t depth = 0;
+      for (auto& [id, e] : self->state.actors)
+        depth += std::max<int64_t>(0, e.handle.depth->load());
+      metrics::instance().set("actor_mailbox_depth", {{"subsystem", "households"}},
+                              static_cast<double>(depth));
+      return true;
+    },
   };
 }
 
