@@ -79,6 +79,8 @@ const std::string& dummy_hash(const config::settings& cfg) {
 
 void forget_session(caf::event_based_actor* self, const runtime_ptr& rt, const std::string& sid) {
   rt->sessions->erase(sid);
+  if (auto hub = rt->lookup(names::events))
+    self->send(hub, atom::revoke_v, sid);
   auto note = nlohmann::json{{"t", "session"}, {"id", sid}, {"from", rt->instance_id}}.dump();
   redis_send(self, rt, {"DEL", session_key(sid)});
   redis_send(self, rt, {"PUBLISH", invalidation_channel, note});

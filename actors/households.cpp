@@ -13,8 +13,23 @@ namespace petcare::actors {
 
 namespace {
 
-void publish_change(caf::event_based_actor* self, const runtime_ptr& rt, const std::string& hid) {
-  auto note = nlohmann::json{{"t", "household"}, {"id", hid}, {"from", rt->instance_id}}.dump();
+/// Tells this instance's streams at once and other instances through Redis.
+void publish_change(caf::event_based_actor* self, const runtime_ptr& rt, const std::string& hid,
+                    const storage::tx_result& r) {
+  household_event e;
+  e.household_id = hid;
+  e.changes = r.events;
+  e.leader_id = r.household.leader_id;
+  e.version = r.household.updated_at;
+  for (auto& m : r.household.members)
+    e.members.push_back(m.user_id);
+  if (!e.changes.empty())
+    if (auto hub = rt->lookup(names::events))
+      self->send(hub, atom::publish_v, e);
+  auto note = nlohmann::json{{"t", "household"}, {"id", hid}, {"from", rt->instance_id},
+                             {"changes", e.changes}, {"members", e.members},
+                             {"leader", e.leader_id}, {"version", e.version}}
+                .dump();
   redis_send(self, rt, {"PUBLISH", invalidation_channel, note});
 }
 
@@ -84,7 +99,7 @@ caf::behavior household(caf::stateful_actor<household_state>* self, runtime_ptr 
               st.loaded = true;
               st.stale = false;
             }
-            publish_change(self, st.rt, st.id);
+            publish_change(self, st.rt, st.id, r);
             bool gone = r.household.status == "deactivated";
             rp.deliver(std::move(r));
             if (gone)

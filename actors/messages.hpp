@@ -11,6 +11,8 @@
 #include "storage/redis.hpp"
 #include "storage/households.hpp"
 #include "storage/idempotency.hpp"
+#include "storage/events.hpp"
+#include "actors/events.hpp"
 #include "storage/rows.hpp"
 
 #include <atomic>
@@ -108,6 +110,9 @@ CAF_BEGIN_TYPE_ID_BLOCK(petcare, caf::first_custom_type_id)
   CAF_ADD_ATOM(petcare, petcare::atom, invalidate, "invalidate")
   CAF_ADD_ATOM(petcare, petcare::atom, resync, "resync")
   CAF_ADD_ATOM(petcare, petcare::atom, get, "get")
+  CAF_ADD_ATOM(petcare, petcare::atom, open, "open")
+  CAF_ADD_ATOM(petcare, petcare::atom, publish, "publish")
+  CAF_ADD_ATOM(petcare, petcare::atom, revoke, "revoke")
   CAF_ADD_TYPE_ID(petcare, (petcare::actors::pool_job))
   CAF_ADD_TYPE_ID(petcare, (petcare::actors::pool_status))
   CAF_ADD_TYPE_ID(petcare, (petcare::actors::health_report))
@@ -122,4 +127,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(petcare, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(petcare, (petcare::actors::household_handle))
   CAF_ADD_TYPE_ID(petcare, (petcare::actors::redis_job))
   CAF_ADD_TYPE_ID(petcare, (petcare::storage::idempotency::claim))
+  CAF_ADD_TYPE_ID(petcare, (petcare::storage::events::batch))
+  CAF_ADD_TYPE_ID(petcare, (petcare::actors::stream_request))
+  CAF_ADD_TYPE_ID(petcare, (petcare::actors::household_event))
 CAF_END_TYPE_ID_BLOCK(petcare)

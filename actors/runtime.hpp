@@ -23,6 +23,7 @@ constexpr caf::atom_value redis = caf::atom("redis");
 constexpr caf::atom_value hasher = caf::atom("hasher");
 constexpr caf::atom_value root = caf::atom("root");
 constexpr caf::atom_value households = caf::atom("households");
+constexpr caf::atom_value events = caf::atom("events");
 } // namespace names
 
 struct runtime {

@@ -196,8 +196,12 @@ caf::behavior subscriber(caf::stateful_actor<subscriber_state>* self, runtime_pt
       auto j = nlohmann::json::parse(payload, nullptr, false);
       if (j.is_discarded() || !j.is_object() || !j.contains("t") || !j.contains("id"))
         return;
-      if (j["t"] == "session")
-        rt->sessions->erase(j["id"].get<std::string>());
+      if (j["t"] == "session") {
+        auto sid = j["id"].get<std::string>();
+        rt->sessions->erase(sid);
+        if (auto hub = rt->lookup(names::events))
+          caf::anon_send(hub, atom::revoke_v, sid);
+      }
       else if (j["t"] == "household" && on_household)
         on_household(payload);
     },

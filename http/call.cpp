@@ -46,24 +46,33 @@ const char* reason_phrase(int status) {
   }
 }
 
-void add_common_headers(restinio::response_builder_t<restinio::restinio_controlled_output_t>& r,
-                        const call& c) {
-  r.append_header("X-Request-Id", c.request_id);
-  r.append_header("Cache-Control", "no-store");
-  r.append_header("X-Content-Type-Options", "nosniff");
-  r.append_header("X-Frame-Options", "DENY");
-  r.append_header("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
-  r.append_header("Referrer-Policy", "no-referrer");
+std::vector<std::pair<std::string, std::string>> common_headers(const call& c) {
+  std::vector<std::pair<std::string, std::string>> h{
+    {"X-Request-Id", c.request_id},
+    {"Cache-Control", "no-store"},
+    {"X-Content-Type-Options", "nosniff"},
+    {"X-Frame-Options", "DENY"},
+    {"Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"},
+    {"Referrer-Policy", "no-referrer"},
+  };
   if (c.rt->cfg.strict)
-    r.append_header("Strict-Transport-Security", "max-age=31536000");
+    h.emplace_back("Strict-Transport-Security", "max-age=31536000");
   auto origin = c.req->header().opt_value_of("Origin");
   if (origin && origin_allowed(c, std::string{*origin})) {
-    r.append_header("Access-Control-Allow-Origin", std::string{*origin});
-    r.append_header("Vary", "Origin");
-    r.append_header("Access-Control-Expose-Headers",
-                    "X-Request-Id, Retry-After, X-RateLimit-Limit, X-RateLimit-Remaining, "
-                    "X-RateLimit-Reset");
+    h.emplace_back("Access-Control-Allow-Origin", std::string{*origin});
+    h.emplace_back("Vary", "Origin");
+    h.emplace_back("Access-Control-Expose-Headers",
+                   "X-Request-Id, Retry-After, X-RateLimit-Limit, X-RateLimit-Remaining, "
+                   "X-RateLimit-Reset");
   }
+  return h;
+}
+
+bool call::take_over() {
+  if (answered_.exchange(true))
+    return false;
+  finish(200);
+  return true;
 }
 
 std::chrono::milliseconds call::remaining() const {
@@ -124,7 +133,8 @@ void call::transmit(int status, const std::string& content_type, std::string bod
   auto r = req->create_response(
     restinio::http_status_line_t{restinio::http_status_code_t{static_cast<std::uint16_t>(status)},
                                  reason_phrase(status)});
-  add_common_headers(r, *this);
+  for (auto& [k, v] : common_headers(*this))
+    r.append_header(k, v);
   if (!content_type.empty())
     r.append_header(restinio::http_field::content_type, content_type);
   for (auto& [k, v] : headers)
@@ -139,7 +149,10 @@ void call::transmit(int status, const std::string& content_type, std::string bod
     r.connection_close();
   r.set_body(std::move(body));
   r.done();
+  finish(status);
+}
 
+void call::finish(int status) {
   auto elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   auto& m = actors::metrics::instance();
   m.inc("http_requests_total", {{"method", method}, {"route", route}, {"status", std::to_string(status)}});

@@ -52,20 +52,24 @@ struct call : std::enable_shared_from_this<call> {
   /// call `transmit` exactly once. Set by the pipeline, used once.
   std::function<void(int status, const std::string& body, std::function<void()> transmit)> before_send;
 
+  /// For a streamed answer (SSE): marks the exchange answered with 200 (access
+  /// log, metrics, no longer in flight); false if it was answered already.
+  bool take_over();
+
   /// Milliseconds left before REQUEST_TIMEOUT_MS.
   std::chrono::milliseconds remaining() const;
 
 private:
   void send(int status, const std::string& content_type, std::string body, const problem* p);
   void transmit(int status, const std::string& content_type, std::string body, const problem* p);
+  void finish(int status);
   std::atomic<bool> answered_{false};
 };
 
 using call_ptr = std::shared_ptr<call>;
 
 /// Headers every response carries (SPEC §4.1, §9): security, cache, request id, CORS.
-void add_common_headers(restinio::response_builder_t<restinio::restinio_controlled_output_t>& r,
-                        const call& c);
+std::vector<std::pair<std::string, std::string>> common_headers(const call& c);
 
 /// Requests received and not yet answered (shutdown waits for 0).
 std::atomic<int64_t>& in_flight();

@@ -9,6 +9,7 @@
 #include <iostream>
 #include <thread>
 
+#include "actors/events.hpp"
 #include "actors/households.hpp"
 #include "actors/messages.hpp"
 #include "actors/outbox.hpp"
@@ -125,9 +126,20 @@ std::vector<actors::subsystem_spec> subsystems(const actors::runtime_ptr& rt) {
                        return;
                      if (auto reg = rt->lookup(actors::names::households))
                        caf::anon_send(reg, atom::invalidate_v, j.value("id", ""));
+                     actors::household_event e;
+                     e.household_id = j.value("id", "");
+                     e.changes = j.value("changes", std::vector<std::string>{});
+                     e.members = j.value("members", std::vector<std::string>{});
+                     e.leader_id = j.value("leader", "");
+                     e.version = j.value("version", int64_t{0});
+                     if (auto hub = rt->lookup(actors::names::events); hub && !e.changes.empty())
+                       caf::anon_send(hub, atom::publish_v, e);
                    };
                    return parent->spawn(actors::subscriber, rt,
                                         std::function<void(const std::string&)>{on_household});
+                 }});
+  out.push_back({actors::names::events, "events", [rt](caf::local_actor* parent) {
+                   return parent->spawn(actors::event_hub, rt);
                  }});
   out.push_back({caf::atom("scheduler"), "scheduler", [rt](caf::local_actor* parent) {
                    return parent->spawn(actors::scheduler, rt);
