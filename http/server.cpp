@@ -29,6 +29,9 @@ server::server(actors::runtime_ptr rt) : impl_(std::make_unique<impl>()) {
   add_operational_routes(impl_->routes);
   add_account_routes(impl_->routes);
   add_household_routes(impl_->routes);
+  add_event_routes(impl_->routes);
+  add_list_routes(impl_->routes);
+  add_invite_routes(impl_->routes);
 }
 
 server::~server() {

@@ -15,7 +15,7 @@ PACKAGES=(
   # servers for development and tests
   postgresql redis-server
   # tools used by the scripts and tests
-  curl procps
+  curl procps zbar-tools
 )
 
 # Packages from PACKAGES that are not fully installed ("ii").
