@@ -160,11 +160,13 @@ void checked_mutation(caf::event_based_actor* self, const runtime_ptr& rt, mutat
     if (!m.limit)
       return in_household(self, rt, m.hid, m.run, done);
     auto spec = *m.limit;
-    rate_take(self, rt, spec, m.limit_key, [=](const rate_outcome& o) {
+    rate_reserve(self, rt, spec, m.limit_key, [=](const rate_outcome& o) {
       if (!o.allowed)
         return done(rate_limited(spec.name, o.reset_s));
       in_household(self, rt, m.hid, m.run, [=](caf::expected<storage::tx_result> r) {
-        if (!r)
+        if (r)
+          rate_commit(self, rt, spec, m.limit_key, o.member);
+        else
           rate_release(self, rt, spec, m.limit_key, o.member);
         done(std::move(r));
       });
@@ -184,7 +186,7 @@ void create_household(caf::event_based_actor* self, const runtime_ptr& rt,
       if (!current->empty())
         return done(storage::refused("ALREADY_IN_HOUSEHOLD"));
       auto spec = household_create_limit();
-      rate_take(self, rt, spec, who.user_id, [=](const rate_outcome& o) {
+      rate_reserve(self, rt, spec, who.user_id, [=](const rate_outcome& o) {
         if (!o.allowed)
           return done(rate_limited(spec.name, o.reset_s));
         auto gen = invite_code_generator();
@@ -194,10 +196,12 @@ void create_household(caf::event_based_actor* self, const runtime_ptr& rt,
             return storage::households::create(db, who, name, description, gen);
           },
           [=](caf::expected<storage::tx_result> r) {
-            if (!r)
+            if (!r) {
               rate_release(self, rt, spec, who.user_id, o.member);
-            else
+            } else {
+              rate_commit(self, rt, spec, who.user_id, o.member);
               directory()->put(who.user_id, r->household.id);
+            }
             done(std::move(r));
           });
       });
@@ -215,7 +219,7 @@ void join_household(caf::event_based_actor* self, const runtime_ptr& rt,
       if (!current->empty())
         return done(storage::refused("ALREADY_IN_HOUSEHOLD"));
       auto join_spec = join_request_limit();
-      rate_take(self, rt, join_spec, who.user_id, [=](const rate_outcome& j) {
+      rate_reserve(self, rt, join_spec, who.user_id, [=](const rate_outcome& j) {
         if (!j.allowed)
           return done(rate_limited(join_spec.name, j.reset_s));
         auto release = [=] { rate_release(self, rt, join_spec, who.user_id, j.member); };
@@ -238,7 +242,9 @@ void join_household(caf::event_based_actor* self, const runtime_ptr& rt,
                              return storage::households::join(db, who, hid, code);
                            },
                            [=](caf::expected<storage::tx_result> r) {
-                             if (!r)
+                             if (r)
+                               rate_commit(self, rt, join_spec, who.user_id, j.member);
+                             else
                                release();
                              done(std::move(r));
                            });

@@ -2,6 +2,8 @@
 
 #include <array>
 #include <cstdio>
+#include <cstdlib>
+#include <string_view>
 #include <sstream>
 
 namespace petcare::actors {
@@ -36,9 +38,14 @@ std::string render_labels(const label_set& labels) {
   return out + '}';
 }
 
+/// The shortest text that reads back as `v` (so bucket bounds print as 0.005).
 std::string number(double v) {
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
+  for (int precision = 1; precision <= 17; ++precision) {
+    std::snprintf(buf, sizeof buf, "%.*g", precision, v);
+    if (std::strtod(buf, nullptr) == v && std::string_view{buf}.find('e') == std::string_view::npos)
+      break;
+  }
   return buf;
 }
 

@@ -163,6 +163,8 @@ caf::behavior outbox_dispatcher(caf::stateful_actor<outbox_state>* self, runtime
   auto& m = metrics::instance();
   m.inc("email_outbox_sent_total", {}, 0);
   m.inc("email_outbox_failed_total", {}, 0);
+  if (m.value("email_outbox_pending") == 0)
+    m.set("email_outbox_pending", {}, 0); // present before the first claim answers
   self->set_exit_handler([self](const caf::exit_msg& msg) {
     self->state.stopping = true;
     if (self->state.mailer)

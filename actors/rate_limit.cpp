@@ -44,7 +44,22 @@ rate_outcome memory_limiter::take(const std::string& key, const limit_spec& spec
     w.entries.emplace_back(now, member);
   int64_t reset = w.entries.empty() ? spec.window_ms
                                     : w.entries.front().first + spec.window_ms - now;
-  return to_outcome(spec, allowed, static_cast<int64_t>(w.entries.size()), reset, member);
+  auto out = to_outcome(spec, allowed, static_cast<int64_t>(w.entries.size()), reset, member);
+  if (!allowed && member.rfind("p:", 0) == 0)
+    for (auto& e : w.entries)
+      if (e.second.rfind("p:", 0) == 0)
+        out.wait = true;
+  return out;
+}
+
+void memory_limiter::commit(const std::string& key, const std::string& member) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  auto w = windows_.find(key);
+  if (w == windows_.end())
+    return;
+  for (auto& e : w->second.entries)
+    if (e.second == member)
+      e.second = "c:" + member.substr(2);
 }
 
 void memory_limiter::release(const std::string& key, const std::string& member) {
@@ -60,22 +75,66 @@ void memory_limiter::release(const std::string& key, const std::string& member) 
     }
 }
 
-void rate_take(caf::event_based_actor* self, const runtime_ptr& rt, const limit_spec& spec,
-               const std::string& key, rate_callback done) {
-  auto member = std::to_string(now_ms()) + '-' + storage::crypto::hex(storage::crypto::random_bytes(6));
+namespace {
+
+/// One attempt of a take: Redis, or this instance's memory when Redis is down.
+void take_once(caf::event_based_actor* self, const runtime_ptr& rt, const limit_spec& spec,
+               const std::string& key, const std::string& member, bool reserve, rate_callback done) {
   auto fallback = [rt, spec, key, member, done] {
     done(rt->local_limits->take(key, spec, member, now_ms()));
   };
   auto job = make_redis_job<storage::rate_decision>(
     {"EVAL", storage::rate_script_text(), "1", redis_key(spec, key), std::to_string(spec.window_ms),
-     std::to_string(spec.max), member},
+     std::to_string(spec.max), member, reserve ? "reserve" : "count"},
     storage::parse_rate_reply);
   redis_call<storage::rate_decision>(self, rt, std::move(job),
                                      [spec, member, done, fallback](caf::expected<storage::rate_decision> d) {
                                        if (!d)
                                          return fallback();
-                                       done(to_outcome(spec, d->allowed, d->count, d->reset_ms, member));
+                                       auto out = to_outcome(spec, d->allowed, d->count, d->reset_ms, member);
+                                       out.wait = d->wait;
+                                       done(out);
                                      });
+}
+
+std::string new_member() {
+  return std::to_string(now_ms()) + '-' + storage::crypto::hex(storage::crypto::random_bytes(6));
+}
+
+void reserve_until(caf::event_based_actor* self, const runtime_ptr& rt, const limit_spec& spec,
+                   const std::string& key, std::chrono::steady_clock::time_point deadline,
+                   rate_callback done) {
+  take_once(self, rt, spec, key, "p:" + new_member(), true,
+            [self, rt, spec, key, deadline, done](const rate_outcome& o) {
+              if (!o.wait || std::chrono::steady_clock::now() >= deadline)
+                return done(o);
+              // Full only because of reservations still in flight: ask again shortly.
+              self->delayed_send(self, std::chrono::milliseconds{15}, atom::tick_v);
+              self->become(caf::keep_behavior, [self, rt, spec, key, deadline, done](atom::tick) {
+                self->unbecome();
+                reserve_until(self, rt, spec, key, deadline, done);
+              });
+            });
+}
+
+} // namespace
+
+void rate_take(caf::event_based_actor* self, const runtime_ptr& rt, const limit_spec& spec,
+               const std::string& key, rate_callback done) {
+  take_once(self, rt, spec, key, new_member(), false, std::move(done));
+}
+
+void rate_reserve(caf::event_based_actor* self, const runtime_ptr& rt, const limit_spec& spec,
+                  const std::string& key, rate_callback done) {
+  reserve_until(self, rt, spec, key, std::chrono::steady_clock::now() + std::chrono::seconds{3},
+                std::move(done));
+}
+
+void rate_commit(caf::event_based_actor* self, const runtime_ptr& rt, const limit_spec& spec,
+                 const std::string& key, const std::string& member) {
+  rt->local_limits->commit(spec.name + ':' + key, member);
+  redis_send(self, rt, {"EVAL", storage::rate_commit_script_text(), "1", redis_key(spec, key), member,
+                        "c:" + member.substr(2)});
 }
 
 void rate_release(caf::event_based_actor* self, const runtime_ptr& rt, const limit_spec& spec,

@@ -25,7 +25,8 @@ struct rate_outcome {
   int64_t limit = 0;
   int64_t remaining = 0;
   int64_t reset_s = 0;  ///< seconds until a slot frees (≥ 1 when rejected)
-  std::string member;   ///< the reserved entry, for `rate_release`
+  std::string member;   ///< the reserved entry, for `rate_release` / `rate_commit`
+  bool wait = false;    ///< full only because of reservations still in flight
 };
 
 /// Per-instance sliding windows for degraded mode.
@@ -35,6 +36,7 @@ public:
                     int64_t now_ms);
   /// `window_key` is "{limit name}:{key}".
   void release(const std::string& window_key, const std::string& member);
+  void commit(const std::string& window_key, const std::string& member);
 
 private:
   struct window {
@@ -49,6 +51,15 @@ using rate_callback = std::function<void(const rate_outcome&)>;
 /// Reserves a slot in `spec`'s window for `key` and calls `done` (on `self`).
 void rate_take(caf::event_based_actor* self, const runtime_ptr& rt, const limit_spec& spec,
                const std::string& key, rate_callback done);
+
+/// Operation limits (SPEC §3.9): reserves a pending slot; while the window is
+/// full only because of other pending reservations, waits for them (≤ 3 s).
+void rate_reserve(caf::event_based_actor* self, const runtime_ptr& rt, const limit_spec& spec,
+                  const std::string& key, rate_callback done);
+
+/// The operation succeeded: its reservation now counts for good.
+void rate_commit(caf::event_based_actor* self, const runtime_ptr& rt, const limit_spec& spec,
+                 const std::string& key, const std::string& member);
 
 /// Gives back a reservation of a failed operation.
 void rate_release(caf::event_based_actor* self, const runtime_ptr& rt, const limit_spec& spec,

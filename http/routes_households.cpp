@@ -32,6 +32,12 @@ std::string path_id(const call& c, const std::string& name) {
 /// are security events (SPEC §9).
 void fail(const call_ptr& c, const caf::error& err) {
   auto p = to_problem(err);
+  if (p.status == 429) {
+    actors::metrics::instance().inc("rate_limit_rejections_total", {{"limit", p.reason}});
+    config::log(config::log_level::warn, "security.rate_limited",
+                {{"limit", p.reason}, {"userId", c->user_id}, {"requestId", c->request_id},
+                 {"ipHash", c->ip_hash}});
+  }
   if (p.status == 403 || p.code == "HOUSEHOLD_NOT_FOUND") {
     actors::metrics::instance().inc("authz_denied_total", {{"code", p.code}});
     config::log(config::log_level::warn, "security.authz_denied",
@@ -271,6 +277,8 @@ void leave(const call_ptr& c, caf::event_based_actor* self) {
     given = true;
     if (i->is_string())
       successor = actors::normalize_uuid(i->get<std::string>()).value_or("");
+    else
+      m.validation_error = "successorId must be a string.";
   }
   m.run = actors::tx::leave(m.who, m.hid, successor, given);
   actors::checked_mutation(self, c->rt, m, answer(c, 200, [](const storage::tx_result& r) { return r.body; }));
@@ -286,6 +294,8 @@ void transfer(const call_ptr& c, caf::event_based_actor* self) {
     m.validation_error = "newLeaderId is required.";
   else if (i->is_string())
     next = actors::normalize_uuid(i->get<std::string>()).value_or("");
+  else
+    m.validation_error = "newLeaderId must be a string.";
   m.run = actors::tx::transfer(m.who, m.hid, next);
   actors::checked_mutation(self, c->rt, m, answer(c, 200, [](const storage::tx_result& r) { return r.body; }));
 }

@@ -339,13 +339,15 @@ void accept_invite(const call_ptr& c, caf::event_based_actor* self) {
       if (!hid)
         return c->fail(hid.error());
       auto spec = actors::join_request_limit();
-      actors::rate_take(self, rt, spec, who.user_id, [=, hid = *hid](const actors::rate_outcome& o) {
+      actors::rate_reserve(self, rt, spec, who.user_id, [=, hid = *hid](const actors::rate_outcome& o) {
         if (!o.allowed)
           return fail(c, actors::rate_limited(spec.name, o.reset_s));
         actors::in_household(
           self, rt, hid, [=](storage::database& db) { return storage::invites::accept(db, who, hid, hash); },
           [=](caf::expected<tx_result> r) {
-            if (!r)
+            if (r)
+              actors::rate_commit(self, rt, spec, who.user_id, o.member);
+            else
               actors::rate_release(self, rt, spec, who.user_id, o.member);
             r ? c->reply(201, r->body) : fail(c, r.error());
           });

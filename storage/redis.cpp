@@ -12,6 +12,10 @@ namespace {
 using reply_ptr = std::unique_ptr<redisReply, decltype(&freeReplyObject)>;
 
 /// Sliding-window log: entries scored by the server's clock in milliseconds.
+/// ARGV: window, limit, member, mode. Mode "reserve" adds a pending entry
+/// ("p:" member) and, when the window is full but some entries are still
+/// pending, answers 2 ("wait") instead of refusing: a reservation that is later
+/// released must never cause a 429 (SPEC §3.9).
 constexpr const char* rate_script = R"lua(
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -25,11 +29,25 @@ if count < limit then
   redis.call('PEXPIRE', KEYS[1], window)
   count = count + 1
   allowed = 1
+elseif ARGV[4] == 'reserve' then
+  for _, m in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+    if string.sub(m, 1, 2) == 'p:' then allowed = 2 break end
+  end
 end
 local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 local reset = window
 if oldest[2] then reset = tonumber(oldest[2]) + window - now end
 return {allowed, count, reset}
+)lua";
+
+/// Turns pending entry ARGV[1] into committed entry ARGV[2] with the same score.
+constexpr const char* commit_script = R"lua(
+local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if score then
+  redis.call('ZREM', KEYS[1], ARGV[1])
+  redis.call('ZADD', KEYS[1], score, ARGV[2])
+end
+return 1
 )lua";
 
 timeval to_timeval(std::chrono::milliseconds ms) {
@@ -106,10 +124,16 @@ const std::string& rate_script_text() {
   return s;
 }
 
+const std::string& rate_commit_script_text() {
+  static const std::string s = commit_script;
+  return s;
+}
+
 caf::expected<rate_decision> parse_rate_reply(const redis_reply& r) {
   if (r.type != redis_reply::kind::array || r.elements.size() != 3)
     return make_error(errc::query_failed);
-  return rate_decision{r.elements[0].integer == 1, r.elements[1].integer, r.elements[2].integer};
+  return rate_decision{r.elements[0].integer == 1, r.elements[1].integer, r.elements[2].integer,
+                       r.elements[0].integer == 2};
 }
 
 std::optional<redis_endpoint> parse_redis_url(const std::string& url) {
@@ -216,7 +240,7 @@ caf::error redis::ping() {
 caf::expected<rate_decision> redis::rate_take(const std::string& key, int64_t limit,
                                               int64_t window_ms, const std::string& member) {
   auto args = std::vector<std::string>{"EVALSHA", impl_->script_sha, "1", key,
-                                       std::to_string(window_ms), std::to_string(limit), member};
+                                       std::to_string(window_ms), std::to_string(limit), member, "count"};
   auto r = impl_->run(args);
   if (r && (*r)->type == REDIS_REPLY_ERROR) { // NOSCRIPT: the server lost its script cache
     args[0] = "EVAL";

@@ -33,11 +33,12 @@ struct rate_decision {
   bool allowed = false;
   int64_t count = 0;     ///< entries in the window after this call
   int64_t reset_ms = 0;  ///< until the oldest entry leaves the window
+  bool wait = false;     ///< full, but pending reservations may still be released
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, rate_decision& x) {
-  return f(caf::meta::type_name("rate_decision"), x.allowed, x.count, x.reset_ms);
+  return f(caf::meta::type_name("rate_decision"), x.allowed, x.count, x.reset_ms, x.wait);
 }
 
 /// A parsed reply, for pipelined use.
@@ -50,6 +51,9 @@ struct redis_reply {
 
 /// The sliding-window script of `rate_take`, for pipelined `EVAL`.
 const std::string& rate_script_text();
+
+/// Script turning a pending reservation into a counted entry (KEYS[1]; ARGV: pending, committed).
+const std::string& rate_commit_script_text();
 
 /// Interprets a `rate_take` script reply.
 caf::expected<rate_decision> parse_rate_reply(const redis_reply& r);
