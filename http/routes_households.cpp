@@ -5,6 +5,7 @@
 #include "actors/validation.hpp"
 #include "config/log.hpp"
 #include "http/fields.hpp"
+#include "http/route_helpers.hpp"
 #include "http/routes.hpp"
 #include "http/views.hpp"
 
@@ -13,39 +14,10 @@ namespace petcare::http {
 namespace {
 
 using storage::households::approval;
-constexpr const char* nil_uuid = "00000000-0000-0000-0000-000000000000";
 constexpr int64_t day_ms = 86400000;
 
-storage::actor_ctx ctx_of(const call& c) {
-  return {c.user_id, c.request_id, c.route};
-}
 
-/// A path id as stored (lowercase), or the nil UUID that matches nothing.
-std::string path_id(const call& c, const std::string& name) {
-  auto i = c.params.find(name);
-  if (i == c.params.end())
-    return nil_uuid;
-  return actors::normalize_uuid(i->second).value_or(nil_uuid);
-}
 
-/// Fails with the mapped problem; 403s and visibility 404s on household routes
-/// are security events (SPEC §9).
-void fail(const call_ptr& c, const caf::error& err) {
-  auto p = to_problem(err);
-  if (p.status == 429) {
-    actors::metrics::instance().inc("rate_limit_rejections_total", {{"limit", p.reason}});
-    config::log(config::log_level::warn, "security.rate_limited",
-                {{"limit", p.reason}, {"userId", c->user_id}, {"requestId", c->request_id},
-                 {"ipHash", c->ip_hash}});
-  }
-  if (p.status == 403 || p.code == "HOUSEHOLD_NOT_FOUND") {
-    actors::metrics::instance().inc("authz_denied_total", {{"code", p.code}});
-    config::log(config::log_level::warn, "security.authz_denied",
-                {{"userId", c->user_id}, {"method", c->method}, {"route", c->route},
-                 {"code", p.code}, {"ipHash", c->ip_hash}, {"requestId", c->request_id}});
-  }
-  c->fail(p);
-}
 
 /// Answers a transaction with `status` and `body(result)`.
 template <class F>

@@ -18,6 +18,7 @@
 #include "actors/validation.hpp"
 #include "config/log.hpp"
 #include "http/fields.hpp"
+#include "http/route_helpers.hpp"
 #include "http/routes.hpp"
 #include "storage/crypto.hpp"
 #include "storage/invites.hpp"
@@ -27,37 +28,10 @@ namespace petcare::http {
 namespace {
 
 using storage::tx_result;
-constexpr const char* nil_uuid = "00000000-0000-0000-0000-000000000000";
 constexpr size_t max_personal_message = 500;
 
-storage::actor_ctx ctx_of(const call& c) { return {c.user_id, c.request_id, c.route}; }
 
-/// A path id as stored (lowercase), or the nil UUID that matches nothing.
-std::string path_id(const call& c, const std::string& name) {
-  auto i = c.params.find(name);
-  if (i == c.params.end())
-    return nil_uuid;
-  return actors::normalize_uuid(i->second).value_or(nil_uuid);
-}
 
-/// Fails with the mapped problem; 403s, visibility 404s and operation-limit
-/// 429s are security events (SPEC §9).
-void fail(const call_ptr& c, const caf::error& err) {
-  auto p = to_problem(err);
-  if (p.code == "RATE_LIMIT_EXCEEDED") {
-    actors::metrics::instance().inc("rate_limit_rejections_total", {{"limit", p.reason}});
-    config::log(config::log_level::warn, "security.rate_limited",
-                {{"limit", p.reason}, {"userId", c->user_id}, {"requestId", c->request_id},
-                 {"ipHash", c->ip_hash}});
-  }
-  if (p.status == 403 || p.code == "HOUSEHOLD_NOT_FOUND") {
-    actors::metrics::instance().inc("authz_denied_total", {{"code", p.code}});
-    config::log(config::log_level::warn, "security.authz_denied",
-                {{"userId", c->user_id}, {"method", c->method}, {"route", c->route},
-                 {"code", p.code}, {"ipHash", c->ip_hash}, {"requestId", c->request_id}});
-  }
-  c->fail(p);
-}
 
 /// 404 FEATURE_DISABLED while ENABLE_EMAIL_INVITES is off; true when it answered.
 bool invites_disabled(const call_ptr& c) {

@@ -15,6 +15,7 @@
 #include "actors/metrics.hpp"
 #include "actors/validation.hpp"
 #include "config/log.hpp"
+#include "http/route_helpers.hpp"
 #include "http/routes.hpp"
 #include "storage/listings.hpp"
 
@@ -23,32 +24,9 @@ namespace petcare::http {
 namespace {
 
 using storage::listings::page_request;
-constexpr const char* nil_uuid = "00000000-0000-0000-0000-000000000000";
 
-storage::actor_ctx ctx_of(const call& c) {
-  return {c.user_id, c.request_id, c.route};
-}
 
-/// A path id as stored (lowercase), or the nil UUID that matches nothing.
-std::string path_id(const call& c, const std::string& name) {
-  auto i = c.params.find(name);
-  if (i == c.params.end())
-    return nil_uuid;
-  return actors::normalize_uuid(i->second).value_or(nil_uuid);
-}
 
-/// Fails with the mapped problem; 403s and visibility 404s on household routes
-/// are security events (SPEC §9).
-void fail(const call_ptr& c, const caf::error& err) {
-  auto p = to_problem(err);
-  if (p.status == 403 || p.code == "HOUSEHOLD_NOT_FOUND") {
-    actors::metrics::instance().inc("authz_denied_total", {{"code", p.code}});
-    config::log(config::log_level::warn, "security.authz_denied",
-                {{"userId", c->user_id}, {"method", c->method}, {"route", c->route},
-                 {"code", p.code}, {"ipHash", c->ip_hash}, {"requestId", c->request_id}});
-  }
-  c->fail(p);
-}
 
 /// The query parameters a list understands (others are ignored) and the
 /// first problem with them: the VALIDATION_ERROR message, reported only after
