@@ -189,6 +189,21 @@ nlohmann::json request_json(pqxx::transaction_base& tx, const std::string& reque
           {"respondedAt", nullable(r[6])},         {"respondedBy", nullable(r[7])}};
 }
 
+caf::error check_can_request(pqxx::work& tx, const actor_ctx& who, const std::string& hid) {
+  tx.exec_params("SELECT 1 FROM users WHERE id = $1 FOR UPDATE", who.user_id);
+  expire_due(tx, "m.user_id = $1", who.user_id, who.request_id);
+  if (!household_of(tx, who.user_id).empty())
+    return refused("ALREADY_IN_HOUSEHOLD");
+  auto dup = tx.exec_params("SELECT 1 FROM household_join_requests WHERE household_id = $1 AND "
+                            "user_id = $2 AND status = 'pending'",
+                            hid, who.user_id);
+  if (!dup.empty())
+    return refused("DUPLICATE_REQUEST");
+  if (active_count(tx, hid) >= 15)
+    return refused("HOUSEHOLD_AT_CAPACITY");
+  return caf::none;
+}
+
 caf::error check_leader(pqxx::work& tx, const actor_ctx& who, const std::string& hid) {
   auto role = role_of(tx, hid, who.user_id);
   if (role.empty())

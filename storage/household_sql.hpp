@@ -71,6 +71,11 @@ nlohmann::json member_json(pqxx::transaction_base& tx, const std::string& member
 /// JoinRequest JSON of SPEC §4.1.
 nlohmann::json request_json(pqxx::transaction_base& tx, const std::string& request_id);
 
+/// The checks before a new join request, shared by invite codes and email
+/// invites (SPEC §3.3, §3.4): locks the user row, expires their lapsed
+/// temporary rows, then ALREADY_IN_HOUSEHOLD → DUPLICATE_REQUEST → HOUSEHOLD_AT_CAPACITY.
+caf::error check_can_request(pqxx::work& tx, const actor_ctx& who, const std::string& hid);
+
 /// Refuses unless `who` is an active member (404 HOUSEHOLD_NOT_FOUND) and the
 /// leader (403 NOT_HOUSEHOLD_LEADER). A 403 writes its `authorization.denied`
 /// audit row and commits `tx` (so the caller must return the error at once).

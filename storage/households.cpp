@@ -189,17 +189,8 @@ caf::expected<tx_result> join(database& db, const actor_ctx& who, const std::str
       return refused("INVITE_CODE_REGENERATED");
     if (cur[0][1].as<bool>())
       return refused("EXPIRED_INVITE_CODE");
-    tx.exec_params("SELECT 1 FROM users WHERE id = $1 FOR UPDATE", who.user_id);
-    expire_due(tx, "m.user_id = $1", who.user_id, who.request_id);
-    if (!household_of(tx, who.user_id).empty())
-      return refused("ALREADY_IN_HOUSEHOLD");
-    auto dup = tx.exec_params("SELECT 1 FROM household_join_requests WHERE household_id = $1 AND "
-                              "user_id = $2 AND status = 'pending'",
-                              hid, who.user_id);
-    if (!dup.empty())
-      return refused("DUPLICATE_REQUEST");
-    if (active_count(tx, hid) >= 15)
-      return refused("HOUSEHOLD_AT_CAPACITY");
+    if (auto err = check_can_request(tx, who, hid))
+      return err;
     auto rid = tx.exec_params1("INSERT INTO household_join_requests (household_id, user_id, via, "
                                "invite_code) VALUES ($1, $2, 'invite_code', $3) RETURNING id::text",
                                hid, who.user_id, code)[0]
