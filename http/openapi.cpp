@@ -73,6 +73,24 @@ json schemas() {
                     {"delivery", {{"type", "string"}, {"enum", {"queued", "sent", "failed", "cancelled"}}}}},
                    {"id", "householdId", "email", "status", "invitedBy", "personalMessage", "createdAt",
                     "expiresAt", "acceptedAt", "revokedAt", "delivery"})},
+    {"Webhook",
+     object_schema({{"id", uuid}, {"url", str},
+                    {"events", {{"type", "array"}, {"items", ref("WebhookEvent")}}},
+                    {"active", {{"type", "boolean"}}}, {"createdAt", time}},
+                   {"id", "url", "events", "active", "createdAt"})},
+    {"WebhookEvent",
+     {{"type", "string"},
+      {"enum", {"household.updated", "household.deactivated", "member.added", "member.removed", "member.left",
+                "member.expired", "join_request.created", "join_request.approved", "join_request.rejected",
+                "invite_code.regenerated", "leadership.transferred"}}}},
+    {"WebhookDelivery",
+     object_schema({{"id", uuid}, {"event", ref("WebhookEvent")},
+                    {"status", {{"type", "string"}, {"enum", {"pending", "sending", "delivered", "failed"}}}},
+                    {"attempts", {{"type", "integer"}}},
+                    {"lastStatusCode", {{"type", {"integer", "null"}}}},
+                    {"lastError", {{"type", {"string", "null"}}}}, {"createdAt", time},
+                    {"deliveredAt", {{"type", {"string", "null"}}, {"format", "date-time"}}}},
+                   {"id", "event", "status", "attempts", "lastStatusCode", "lastError", "createdAt", "deliveredAt"})},
   };
 }
 
@@ -183,6 +201,28 @@ const std::vector<operation>& operations() {
                     {"household", object_schema({{"name", {{"type", "string"}}},
                                                  {"description", {{"type", {"string", "null"}}}}})}}),
      {400, 401, 404, 409, 410, 413, 415, 429}},
+    // Webhooks (SPEC §4.5). Each delivery is a POST of {id, event, householdId, occurredAt, data} with
+    // X-Household-Event, X-Household-Delivery and X-Household-Signature: t=<unix>,v1=<hex HMAC-SHA-256
+    // keyed with the secret string over "<t>.<body>">.
+    {"post", "/v1/households/{householdId}/webhooks",
+     "Register a webhook (leader; at most 5 active; the signing secret is shown only here)", true,
+     object_schema({{"url", {{"type", "string"}, {"format", "uri"}, {"maxLength", 2048}}},
+                    {"events", {{"type", "array"}, {"minItems", 1}, {"uniqueItems", true}, {"items", ref("WebhookEvent")}}}},
+                   {"url", "events"}),
+     201, object_schema({{"webhook", ref("Webhook")}, {"secret", {{"type", "string"}, {"pattern", "^[A-Za-z0-9_-]{43}$"}}}},
+                        {"webhook", "secret"}),
+     {400, 401, 403, 404, 409, 413, 415, 429}},
+    {"get", "/v1/households/{householdId}/webhooks", "Active webhooks of the household (leader)", true, json(), 200,
+     object_schema({{"webhooks", {{"type", "array"}, {"items", ref("Webhook")}}}}, {"webhooks"}),
+     {401, 403, 404, 429}},
+    {"delete", "/v1/households/{householdId}/webhooks/{webhookId}",
+     "Delete a webhook: nothing more is delivered to it (leader)", true, json(), 204, json(), {401, 403, 404, 429}},
+    {"get", "/v1/households/{householdId}/webhooks/{webhookId}/deliveries",
+     "Deliveries of a webhook, newest first (leader; ?limit, ?cursor)", true, json(), 200,
+     object_schema({{"deliveries", {{"type", "array"}, {"items", ref("WebhookDelivery")}}},
+                    {"nextCursor", {{"type", {"string", "null"}}}}},
+                   {"deliveries", "nextCursor"}),
+     {400, 401, 403, 404, 429}},
   };
   return ops;
 }

@@ -1,5 +1,10 @@
 #include "http/route_helpers.hpp"
 
+#include "actors/rate_limit.hpp"
+
+#include <restinio/all.hpp>
+
+#include "actors/household_ops.hpp"
 #include "actors/metrics.hpp"
 #include "actors/validation.hpp"
 #include "config/log.hpp"
@@ -25,9 +30,10 @@ void fail(const call_ptr& c, const caf::error& err) {
   auto p = to_problem(err);
   if (p.status == 429) {
     actors::metrics::instance().inc("rate_limit_rejections_total", {{"limit", p.reason}});
-    config::log(config::log_level::warn, "security.rate_limited",
-                {{"limit", p.reason}, {"userId", c->user_id}, {"requestId", c->request_id},
-                 {"ipHash", c->ip_hash}});
+    if (actors::first_rejection(p.reason + '|' + c->user_id + '|' + c->ip_hash, p.retry_after))
+      config::log(config::log_level::warn, "security.rate_limited",
+                  {{"limit", p.reason}, {"userId", c->user_id}, {"requestId", c->request_id},
+                   {"ipHash", c->ip_hash}});
   }
   if (p.status == 403 || p.code == "HOUSEHOLD_NOT_FOUND") {
     actors::metrics::instance().inc("authz_denied_total", {{"code", p.code}});
@@ -36,6 +42,43 @@ void fail(const call_ptr& c, const caf::error& err) {
                  {"code", p.code}, {"ipHash", c->ip_hash}, {"requestId", c->request_id}});
   }
   c->fail(p);
+}
+
+void require_leader(const call_ptr& c, caf::event_based_actor* self, const std::string& hid,
+                    std::function<void()> then) {
+  actors::visible_household(self, c->rt, c->user_id, hid, [=](caf::expected<storage::household_row> h) {
+    if (!h)
+      return fail(c, h.error());
+    if (h->leader_id == c->user_id)
+      return then();
+    auto who = ctx_of(*c);
+    actors::with_db<bool>(
+      self, c->rt,
+      [who, hid](storage::database& db) {
+        auto err = storage::households::audit_denied(db, who, hid, who.route, "NOT_HOUSEHOLD_LEADER");
+        return err ? caf::expected<bool>{std::move(err)} : caf::expected<bool>{true};
+      },
+      [c](caf::expected<bool>) { fail(c, storage::refused("NOT_HOUSEHOLD_LEADER")); });
+  });
+}
+
+std::optional<std::string_view> query_params::get(std::string_view name) const {
+  auto i = values.find(name);
+  return i == values.end() ? std::nullopt : std::optional<std::string_view>{i->second};
+}
+
+query_params read_params(const call& c, std::initializer_list<std::string_view> known) {
+  query_params q;
+  auto parsed = restinio::try_parse_query<restinio::parse_query_traits::relaxed>(c.req->header().query());
+  if (!parsed) {
+    q.error = "The query string is malformed.";
+    return q;
+  }
+  for (const auto& [key, value] : *parsed)
+    for (auto name : known)
+      if (key == name && !q.values.emplace(std::string{name}, std::string{value}).second && q.error.empty())
+        q.error = std::string{name} + " must be given at most once.";
+  return q;
 }
 
 } // namespace petcare::http

@@ -23,6 +23,9 @@ void add_invite_routes(router& r);
 /// GET /v1/events, Server-Sent Events (SPEC §4.5).
 void add_event_routes(router& r);
 
+/// Webhooks and their deliveries (SPEC §4.5).
+void add_webhook_routes(router& r);
+
 /// The OpenAPI 3.1 document of every /v1 operation (SPEC §5).
 std::string openapi_document(const std::string& version);
 

@@ -32,6 +32,7 @@ server::server(actors::runtime_ptr rt) : impl_(std::make_unique<impl>()) {
   add_event_routes(impl_->routes);
   add_list_routes(impl_->routes);
   add_invite_routes(impl_->routes);
+  add_webhook_routes(impl_->routes);
 }
 
 server::~server() {
