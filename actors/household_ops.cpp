@@ -17,36 +17,107 @@ std::shared_ptr<household_directory> directory() {
   return d;
 }
 
+/// hid → the household actor the registry handed out, as a weak reference:
+/// requests skip the registry hop while that actor lives. An entry never keeps
+/// an actor alive; once the registry dropped a stopped actor the lookup misses.
+/// Entries from an earlier registry (restarted subsystem) are never used: only
+/// the current registry's actors hear invalidations.
+class handle_cache {
+public:
+  std::optional<household_handle> find(const std::string& hid, const caf::actor_addr& registry) {
+    std::lock_guard<std::mutex> guard{mtx_};
+    auto i = map_.find(hid);
+    if (i == map_.end())
+      return std::nullopt;
+    auto a = i->second.registry == registry ? caf::actor_cast<caf::actor>(i->second.addr) : caf::actor{};
+    if (!a) {
+      map_.erase(i);
+      return std::nullopt;
+    }
+    return household_handle{std::move(a), i->second.depth};
+  }
+  void put(const std::string& hid, const household_handle& h, const caf::actor_addr& registry) {
+    std::lock_guard<std::mutex> guard{mtx_};
+    if (map_.size() > 1000000)
+      map_.clear();
+    map_[hid] = entry{h.actor.address(), h.depth, registry};
+  }
+  void erase(const std::string& hid, const caf::actor_addr& addr) {
+    std::lock_guard<std::mutex> guard{mtx_};
+    auto i = map_.find(hid);
+    if (i != map_.end() && i->second.addr == addr)
+      map_.erase(i);
+  }
+
+private:
+  struct entry {
+    caf::actor_addr addr;
+    std::shared_ptr<std::atomic<int64_t>> depth;
+    caf::actor_addr registry;
+  };
+  std::mutex mtx_;
+  std::unordered_map<std::string, entry> map_;
+};
+
+handle_cache& handles() {
+  static handle_cache c;
+  return c;
+}
+
+/// A request reached an actor that had already stopped (idle timeout,
+/// deactivation): it was not processed, so asking a fresh actor is safe.
+bool receiver_gone(const caf::error& e) {
+  return e == caf::sec::request_receiver_down;
+}
+
 /// Finds (or starts) the household's actor, refusing when its queue is full.
 void with_actor(caf::event_based_actor* self, const runtime_ptr& rt, const std::string& hid,
-                std::function<void(caf::expected<household_handle>)> done) {
+                bool use_cache, std::function<void(caf::expected<household_handle>)> done) {
+  auto admit = [rt, done](household_handle h) {
+    if (h.depth->load() >= rt->cfg.household_actor_mailbox_capacity) {
+      metrics::instance().inc("household_mailbox_rejections_total");
+      done(refusal(errc::service_unavailable, "mailbox_full"));
+      return;
+    }
+    done(std::move(h));
+  };
   auto reg = rt->lookup(names::households);
   if (!reg) {
     done(make_error(errc::service_unavailable));
     return;
   }
+  if (use_cache)
+    if (auto h = handles().find(hid, reg.address()))
+      return admit(std::move(*h));
   self->request(reg, registry_timeout, atom::get_v, hid)
     .then(
-      [rt, done](household_handle& h) {
-        if (h.depth->load() >= rt->cfg.household_actor_mailbox_capacity) {
-          metrics::instance().inc("household_mailbox_rejections_total");
-          done(refusal(errc::service_unavailable, "mailbox_full"));
-          return;
-        }
-        done(std::move(h));
+      [hid, admit, from = reg.address()](household_handle& h) {
+        handles().put(hid, h, from);
+        admit(std::move(h));
       },
       [done](caf::error& e) { done(std::move(e)); });
 }
 
+/// A request that found its actor stopped was not processed: it is asked again
+/// through the registry (which may still hand out the stopping actor once).
+constexpr int max_attempts = 3;
+
 void fetch(caf::event_based_actor* self, const runtime_ptr& rt, const std::string& hid,
-           callback<storage::household_row> done) {
-  with_actor(self, rt, hid, [self, rt, done](caf::expected<household_handle> h) {
+           callback<storage::household_row> done, int attempt = 0) {
+  with_actor(self, rt, hid, attempt == 0, [self, rt, hid, done, attempt](caf::expected<household_handle> h) {
     if (!h)
       return done(std::move(h.error()));
     h->depth->fetch_add(1);
+    auto addr = h->actor.address();
     self->request(h->actor, std::chrono::milliseconds{rt->cfg.request_timeout_ms}, atom::get_v)
       .then([done](storage::household_row& row) { done(std::move(row)); },
-            [done](caf::error& e) { done(std::move(e)); });
+            [self, rt, hid, done, attempt, addr](caf::error& e) {
+              if (receiver_gone(e) && attempt + 1 < max_attempts) {
+                handles().erase(hid, addr);
+                return fetch(self, rt, hid, done, attempt + 1);
+              }
+              done(std::move(e));
+            });
   });
 }
 
@@ -123,17 +194,33 @@ void visible_household(caf::event_based_actor* self, const runtime_ptr& rt,
   });
 }
 
-void in_household(caf::event_based_actor* self, const runtime_ptr& rt, const std::string& hid,
-                  tx_fn run, callback<storage::tx_result> done) {
-  with_actor(self, rt, hid, [self, rt, run = std::move(run), done](caf::expected<household_handle> h) {
+namespace {
+
+void run_in_household(caf::event_based_actor* self, const runtime_ptr& rt, const std::string& hid,
+                      tx_fn run, callback<storage::tx_result> done, int attempt) {
+  with_actor(self, rt, hid, attempt == 0, [self, rt, hid, run, done, attempt](caf::expected<household_handle> h) {
     if (!h)
       return done(std::move(h.error()));
     h->depth->fetch_add(1);
+    auto addr = h->actor.address();
     household_tx tx{std::make_shared<const tx_fn>(run)};
     self->request(h->actor, std::chrono::milliseconds{rt->cfg.request_timeout_ms}, atom::exec_v, tx)
       .then([done](storage::tx_result& r) { done(std::move(r)); },
-            [done](caf::error& e) { done(std::move(e)); });
+            [self, rt, hid, run, done, attempt, addr](caf::error& e) {
+              if (receiver_gone(e) && attempt + 1 < max_attempts) { // not run: the actor had stopped
+                handles().erase(hid, addr);
+                return run_in_household(self, rt, hid, run, done, attempt + 1);
+              }
+              done(std::move(e));
+            });
   });
+}
+
+} // namespace
+
+void in_household(caf::event_based_actor* self, const runtime_ptr& rt, const std::string& hid,
+                  tx_fn run, callback<storage::tx_result> done) {
+  run_in_household(self, rt, hid, std::move(run), std::move(done), 0);
 }
 
 void checked_mutation(caf::event_based_actor* self, const runtime_ptr& rt, mutation m,

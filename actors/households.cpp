@@ -42,10 +42,18 @@ caf::behavior household(caf::stateful_actor<household_state>* self, runtime_ptr 
   self->state.depth = depth;
   auto timeout = std::chrono::milliseconds{rt->cfg.household_actor_idle_timeout_ms};
   auto db_timeout = std::chrono::milliseconds{rt->cfg.request_timeout_ms};
+  // Stopping at once would bounce the requests already queued here (each
+  // would have to ask the registry again): answer them first, then stop.
+  auto retire = [self] {
+    self->state.gone = true;
+    self->send(self, atom::drain_v);
+  };
   return {
     [=](atom::get) -> caf::result<storage::household_row> {
       auto& st = self->state;
       st.depth->fetch_sub(1);
+      if (st.gone)
+        return storage::refused("HOUSEHOLD_NOT_FOUND");
       // Memory is trusted only while this instance hears invalidations.
       if (st.loaded && !st.stale && st.rt->sessions->coherent())
         return st.row;
@@ -68,7 +76,7 @@ caf::behavior household(caf::stateful_actor<household_state>* self, runtime_ptr 
           [=](caf::error& err) mutable {
             if (err == storage::errc::not_found) {
               rp.deliver(storage::refused("HOUSEHOLD_NOT_FOUND"));
-              self->quit();
+              retire();
               return;
             }
             rp.deliver(std::move(err));
@@ -77,6 +85,8 @@ caf::behavior household(caf::stateful_actor<household_state>* self, runtime_ptr 
     },
     [=](atom::exec, household_tx& tx) -> caf::result<storage::tx_result> {
       self->state.depth->fetch_sub(1);
+      if (self->state.gone)
+        return storage::refused("HOUSEHOLD_NOT_FOUND");
       auto db = self->state.rt->db();
       if (!db)
         return storage::make_error(storage::errc::unavailable);
@@ -103,7 +113,7 @@ caf::behavior household(caf::stateful_actor<household_state>* self, runtime_ptr 
             bool gone = r.household.status == "deactivated";
             rp.deliver(std::move(r));
             if (gone)
-              self->quit();
+              retire();
           },
           [=](caf::error& err) mutable {
             // A refusal may still have committed (403 audit); re-read next time.
@@ -113,6 +123,7 @@ caf::behavior household(caf::stateful_actor<household_state>* self, runtime_ptr 
       return rp;
     },
     [=](atom::invalidate) { self->state.stale = true; },
+    [=](atom::drain) { self->quit(); },
     caf::after(timeout) >> [=] { self->quit(); },
   };
 }
@@ -126,6 +137,14 @@ caf::behavior household_registry(caf::stateful_actor<registry_state>* self, runt
     self->state.actors.erase(i->second);
     self->state.ids.erase(i);
     metrics::instance().set("household_actors_active", {}, static_cast<double>(self->state.actors.size()));
+  });
+  // Household actors are monitored, not linked (one ending must not end the
+  // registry), so at shutdown the registry ends them itself; otherwise they
+  // would live until their idle timeout and hold the actor system open.
+  self->set_exit_handler([self](const caf::exit_msg& msg) {
+    for (auto& [id, e] : self->state.actors)
+      self->send_exit(e.handle.actor, msg.reason);
+    self->quit(msg.reason);
   });
   metrics::instance().set("household_actors_active", {}, 0);
   return {

@@ -23,6 +23,7 @@ struct household_state {
   storage::household_row row;
   bool loaded = false;
   bool stale = true;
+  bool gone = false; ///< absent or deactivated: answers HOUSEHOLD_NOT_FOUND until it stops
   std::shared_ptr<std::atomic<int64_t>> depth;
   static inline const char* name = "household";
 };

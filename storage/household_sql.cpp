@@ -2,6 +2,8 @@
 
 #include <caf/make_message.hpp>
 
+#include "storage/webhook_sql.hpp"
+
 namespace petcare::storage {
 
 caf::error refused(const std::string& code, const std::string& message) {
@@ -25,8 +27,21 @@ std::optional<std::string> opt(const std::string& s) {
 
 pqxx::connection& conn(database& db) { return *db.internals().conn; }
 
+std::string statement_name(const std::string& sql) {
+  uint64_t h = 14695981039346656037ull; // FNV-1a 64
+  for (unsigned char c : sql) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  static const char* hex = "0123456789abcdef";
+  std::string name = "hh_";
+  for (int i = 60; i >= 0; i -= 4)
+    name.push_back(hex[(h >> i) & 0xf]);
+  return name;
+}
+
 std::optional<locked_household> lock_household(pqxx::work& tx, const std::string& hid) {
-  auto r = tx.exec_params("SELECT id::text, name, description, leader_id::text, status = 'active' "
+  auto r = prepared(tx, "SELECT id::text, name, description, leader_id::text, status = 'active' "
                           "FROM households WHERE id = $1 FOR UPDATE",
                           hid);
   if (r.empty())
@@ -42,11 +57,19 @@ std::optional<locked_household> lock_household(pqxx::work& tx, const std::string
 }
 
 household_row snapshot(pqxx::transaction_base& tx, const std::string& hid) {
+  // One statement: the household row repeated on each of its active members
+  // (one row with NULL member columns when it has none).
   household_row h;
-  auto r = tx.exec_params(
-    "SELECT id::text, name, description, status, leader_id::text, coalesce(invite_code, ''), "
-    "coalesce(" PETCARE_MS("invite_code_expires_at") ", 0), " PETCARE_MS("created_at") ", "
-    PETCARE_MS("updated_at") " FROM households WHERE id = $1",
+  auto r = prepared(tx, 
+    "SELECT h.id::text, h.name, h.description, h.status, h.leader_id::text, "
+    "coalesce(h.invite_code, ''), coalesce(" PETCARE_MS("h.invite_code_expires_at") ", 0), "
+    PETCARE_MS("h.created_at") ", " PETCARE_MS("h.updated_at") ", "
+    "m.user_id::text, u.display_name, u.email, m.role, m.is_temporary, "
+    "coalesce(" PETCARE_MS("m.temporary_expires_at") ", 0), " PETCARE_MS("m.joined_at") ", "
+    "coalesce(m.invited_by::text, ''), m.welcome_pending "
+    "FROM households h LEFT JOIN (household_members m JOIN users u ON u.id = m.user_id) "
+    "ON m.household_id = h.id AND m.status = 'active' "
+    "WHERE h.id = $1 ORDER BY m.joined_at, m.user_id",
     hid);
   if (r.empty())
     return h;
@@ -61,50 +84,46 @@ household_row snapshot(pqxx::transaction_base& tx, const std::string& hid) {
   h.invite_code_expires_at = row[6].as<int64_t>();
   h.created_at = row[7].as<int64_t>();
   h.updated_at = row[8].as<int64_t>();
-  auto m = tx.exec_params(
-    "SELECT m.user_id::text, u.display_name, u.email, m.role, m.is_temporary, "
-    "coalesce(" PETCARE_MS("m.temporary_expires_at") ", 0), " PETCARE_MS("m.joined_at") ", "
-    "coalesce(m.invited_by::text, ''), m.welcome_pending "
-    "FROM household_members m JOIN users u ON u.id = m.user_id "
-    "WHERE m.household_id = $1 AND m.status = 'active' ORDER BY m.joined_at, m.user_id",
-    hid);
-  for (const auto& x : m)
-    h.members.push_back({x[0].as<std::string>(), x[1].as<std::string>(), x[2].as<std::string>(),
-                         x[3].as<std::string>(), x[4].as<bool>(), x[5].as<int64_t>(),
-                         x[6].as<int64_t>(), x[7].as<std::string>(), x[8].as<bool>()});
+  h.members.reserve(r.size());
+  for (const auto& x : r) {
+    if (x[9].is_null())
+      continue;
+    h.members.push_back({x[9].as<std::string>(), x[10].as<std::string>(), x[11].as<std::string>(),
+                         x[12].as<std::string>(), x[13].as<bool>(), x[14].as<int64_t>(),
+                         x[15].as<int64_t>(), x[16].as<std::string>(), x[17].as<bool>()});
+  }
   return h;
 }
 
 std::string role_of(pqxx::transaction_base& tx, const std::string& hid, const std::string& user) {
-  auto r = tx.exec_params("SELECT m.role FROM household_members m WHERE m.household_id = $1 AND "
+  auto r = prepared(tx, "SELECT m.role FROM household_members m WHERE m.household_id = $1 AND "
                           "m.user_id = $2 AND " PETCARE_ACTIVE("m"),
                           hid, user);
   return r.empty() ? std::string{} : r[0][0].as<std::string>();
 }
 
 int active_count(pqxx::transaction_base& tx, const std::string& hid) {
-  return tx
-    .exec_params("SELECT count(*) FROM household_members m WHERE m.household_id = $1 AND "
+  return prepared(tx, "SELECT count(*) FROM household_members m WHERE m.household_id = $1 AND "
                  PETCARE_ACTIVE("m"),
                  hid)[0][0]
     .as<int>();
 }
 
 std::string household_of(pqxx::transaction_base& tx, const std::string& user) {
-  auto r = tx.exec_params("SELECT m.household_id::text FROM household_members m WHERE "
+  auto r = prepared(tx, "SELECT m.household_id::text FROM household_members m WHERE "
                           "m.user_id = $1 AND " PETCARE_ACTIVE("m"),
                           user);
   return r.empty() ? std::string{} : r[0][0].as<std::string>();
 }
 
 std::string display_name(pqxx::transaction_base& tx, const std::string& user) {
-  auto r = tx.exec_params("SELECT display_name FROM users WHERE id = $1", user);
+  auto r = prepared(tx, "SELECT display_name FROM users WHERE id = $1", user);
   return r.empty() ? std::string{} : r[0][0].as<std::string>();
 }
 
 void notify(pqxx::work& tx, const std::string& user, const std::string& type,
             const std::string& title, const std::string& body, const nlohmann::json& data) {
-  tx.exec_params0("INSERT INTO notifications (user_id, type, title, body, data) "
+  prepared0(tx, "INSERT INTO notifications (user_id, type, title, body, data) "
                   "VALUES ($1, $2, $3, $4, $5::jsonb)",
                   user, type, title, body, data.dump());
 }
@@ -112,16 +131,17 @@ void notify(pqxx::work& tx, const std::string& user, const std::string& type,
 void audit(pqxx::work& tx, const std::string& hid, const std::string& actor,
            const std::string& action, const std::string& target, const std::string& subject,
            const nlohmann::json& metadata, const std::string& request_id) {
-  tx.exec_params0("INSERT INTO audit_log (household_id, actor_user_id, action, target_user_id, "
+  prepared0(tx, "INSERT INTO audit_log (household_id, actor_user_id, action, target_user_id, "
                   "subject_id, metadata, request_id) VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7)",
                   opt(hid), opt(actor), action, opt(target), opt(subject),
                   metadata.is_null() ? std::string{"{}"} : metadata.dump(),
                   request_id.empty() ? std::string{"unknown"} : request_id);
+  enqueue_webhooks(tx, hid, actor, action, target, subject, metadata); // SPEC §4.5, same transaction
 }
 
 std::vector<std::string> expire_due(pqxx::work& tx, const std::string& where,
                                     const std::string& arg, const std::string& request_id) {
-  auto rows = tx.exec_params(
+  auto rows = prepared(tx, 
     "UPDATE household_members m SET status = 'expired', ended_at = m.temporary_expires_at, "
     "updated_at = now() WHERE m.status = 'active' AND m.is_temporary AND "
     "m.temporary_expires_at <= now() AND " + where
@@ -132,7 +152,7 @@ std::vector<std::string> expire_due(pqxx::work& tx, const std::string& where,
     auto hid = r[0].as<std::string>();
     auto user = r[1].as<std::string>();
     auto at = r[2].as<std::string>();
-    auto h = tx.exec_params("SELECT name, leader_id::text FROM households WHERE id = $1", hid);
+    auto h = prepared(tx, "SELECT name, leader_id::text FROM households WHERE id = $1", hid);
     auto name = h[0][0].as<std::string>();
     auto leader = h[0][1].as<std::string>();
     nlohmann::json data{{"householdId", hid}, {"memberUserId", user}, {"expiredAt", at}};
@@ -148,7 +168,7 @@ std::vector<std::string> expire_due(pqxx::work& tx, const std::string& where,
 
 void close_other_requests(pqxx::work& tx, const std::string& user, const std::string& keep_hid,
                           const std::string& request_id) {
-  auto rows = tx.exec_params(
+  auto rows = prepared(tx, 
     "UPDATE household_join_requests SET status = 'withdrawn', close_reason = "
     "'joined_other_household', responded_at = now() WHERE user_id = $1 AND status = 'pending' "
     "AND household_id <> $2 RETURNING id::text, household_id::text",
@@ -158,50 +178,67 @@ void close_other_requests(pqxx::work& tx, const std::string& user, const std::st
           {{"reason", "joined_other_household"}}, request_id);
 }
 
-nlohmann::json member_json(pqxx::transaction_base& tx, const std::string& member_row_id) {
-  auto r = tx.exec_params1(
-    "SELECT m.user_id::text, u.display_name, m.role, m.is_temporary, "
-    "CASE WHEN m.temporary_expires_at IS NULL THEN NULL ELSE " PETCARE_ISO("m.temporary_expires_at")
-    " END, " PETCARE_ISO("m.joined_at") ", m.invited_by::text "
-    "FROM household_members m JOIN users u ON u.id = m.user_id WHERE m.id = $1",
-    member_row_id);
-  auto nullable = [](const pqxx::field& f) {
-    return f.is_null() ? nlohmann::json(nullptr) : nlohmann::json(f.as<std::string>());
-  };
-  return {{"userId", r[0].as<std::string>()}, {"displayName", r[1].as<std::string>()},
-          {"role", r[2].as<std::string>()},   {"isTemporary", r[3].as<bool>()},
-          {"temporaryExpiresAt", nullable(r[4])}, {"joinedAt", r[5].as<std::string>()},
-          {"invitedBy", nullable(r[6])}};
+namespace {
+
+nlohmann::json nullable(const pqxx::field& f) {
+  return f.is_null() ? nlohmann::json(nullptr) : nlohmann::json(f.as<std::string>());
 }
 
-nlohmann::json request_json(pqxx::transaction_base& tx, const std::string& request_id) {
-  auto r = tx.exec_params1(
-    "SELECT id::text, household_id::text, user_id::text, status, via, " PETCARE_ISO("requested_at")
-    ", CASE WHEN responded_at IS NULL THEN NULL ELSE " PETCARE_ISO("responded_at") " END, "
-    "responded_by::text FROM household_join_requests WHERE id = $1",
-    request_id);
-  auto nullable = [](const pqxx::field& f) {
-    return f.is_null() ? nlohmann::json(nullptr) : nlohmann::json(f.as<std::string>());
-  };
+} // namespace
+
+nlohmann::json member_json_of(const pqxx::row& r, int at) {
+  return {{"userId", r[at].as<std::string>()},    {"displayName", r[at + 1].as<std::string>()},
+          {"role", r[at + 2].as<std::string>()},  {"isTemporary", r[at + 3].as<bool>()},
+          {"temporaryExpiresAt", nullable(r[at + 4])}, {"joinedAt", r[at + 5].as<std::string>()},
+          {"invitedBy", nullable(r[at + 6])}};
+}
+
+nlohmann::json member_json(pqxx::transaction_base& tx, const std::string& member_row_id) {
+  auto r = prepared1(tx, "SELECT " PETCARE_MEMBER_JSON_COLUMNS " FROM household_members WHERE id = $1",
+                     member_row_id);
+  return member_json_of(r, 0);
+}
+
+nlohmann::json request_json_of(const pqxx::row& r) {
   return {{"id", r[0].as<std::string>()},          {"householdId", r[1].as<std::string>()},
           {"userId", r[2].as<std::string>()},      {"status", r[3].as<std::string>()},
           {"via", r[4].as<std::string>()},         {"requestedAt", r[5].as<std::string>()},
           {"respondedAt", nullable(r[6])},         {"respondedBy", nullable(r[7])}};
 }
 
-caf::error check_can_request(pqxx::work& tx, const actor_ctx& who, const std::string& hid) {
-  tx.exec_params("SELECT 1 FROM users WHERE id = $1 FOR UPDATE", who.user_id);
-  expire_due(tx, "m.user_id = $1", who.user_id, who.request_id);
-  if (!household_of(tx, who.user_id).empty())
+nlohmann::json request_json(pqxx::transaction_base& tx, const std::string& request_id) {
+  auto r = prepared1(tx, "SELECT " PETCARE_REQUEST_JSON_COLUMNS " FROM household_join_requests WHERE id = $1",
+                     request_id);
+  return request_json_of(r);
+}
+
+caf::error check_can_request(pqxx::work& tx, const actor_ctx& who, const std::string& hid,
+                             std::string& requester) {
+  // The user row lock serialises one user's concurrent creates and joins; the
+  // checks run in the next statement, so they see everything committed before it.
+  auto me = prepared1(tx, "SELECT display_name, email FROM users WHERE id = $1 FOR UPDATE", who.user_id);
+  auto c = prepared1(tx, 
+    "SELECT EXISTS (SELECT 1 FROM household_members m WHERE m.user_id = $1 AND " PETCARE_ACTIVE("m") "), "
+    "EXISTS (SELECT 1 FROM household_join_requests WHERE household_id = $2 AND user_id = $1 AND "
+    "status = 'pending'), "
+    "(SELECT count(*) FROM household_members m WHERE m.household_id = $2 AND " PETCARE_ACTIVE("m") ")::int",
+    who.user_id, hid);
+  if (c[0].as<bool>())
     return refused("ALREADY_IN_HOUSEHOLD");
-  auto dup = tx.exec_params("SELECT 1 FROM household_join_requests WHERE household_id = $1 AND "
-                            "user_id = $2 AND status = 'pending'",
-                            hid, who.user_id);
-  if (!dup.empty())
+  if (c[1].as<bool>())
     return refused("DUPLICATE_REQUEST");
-  if (active_count(tx, hid) >= 15)
+  if (c[2].as<int>() >= 15)
     return refused("HOUSEHOLD_AT_CAPACITY");
+  // Lapsed temporary rows already count as inactive above, so expiring them
+  // after the checks changes no outcome (a refusal rolls everything back).
+  expire_due(tx, "m.user_id = $1", who.user_id, who.request_id);
+  requester = me[0].as<std::string>() + " (" + me[1].as<std::string>() + ")";
   return caf::none;
+}
+
+caf::error check_can_request(pqxx::work& tx, const actor_ctx& who, const std::string& hid) {
+  std::string requester;
+  return check_can_request(tx, who, hid, requester);
 }
 
 caf::error check_leader(pqxx::work& tx, const actor_ctx& who, const std::string& hid) {

@@ -22,6 +22,34 @@ namespace petcare::storage::detail {
 
 pqxx::connection& conn(database& db);
 
+/// Name of the prepared statement for `sql`: a stable hash of its text.
+std::string statement_name(const std::string& sql);
+
+/// Runs `sql` as a named prepared statement. libpqxx 6.4 only records the
+/// definition in `prepare()` (a no-op when already recorded with the same text)
+/// and prepares it on the server the first time this connection executes it,
+/// so every pool connection parses and plans each statement once.
+template <class... Args>
+pqxx::result prepared(pqxx::transaction_base& tx, const std::string& sql, Args&&... args) {
+  const auto name = statement_name(sql);
+  tx.conn().prepare(name, sql);
+  return tx.exec_prepared(name, std::forward<Args>(args)...);
+}
+
+template <class... Args>
+pqxx::row prepared1(pqxx::transaction_base& tx, const std::string& sql, Args&&... args) {
+  const auto name = statement_name(sql);
+  tx.conn().prepare(name, sql);
+  return tx.exec_prepared1(name, std::forward<Args>(args)...);
+}
+
+template <class... Args>
+void prepared0(pqxx::transaction_base& tx, const std::string& sql, Args&&... args) {
+  const auto name = statement_name(sql);
+  tx.conn().prepare(name, sql);
+  tx.exec_prepared0(name, std::forward<Args>(args)...);
+}
+
 struct locked_household {
   std::string id;
   std::string name;
@@ -68,13 +96,36 @@ void close_other_requests(pqxx::work& tx, const std::string& user, const std::st
 /// Member JSON of SPEC §4.1 for one row of `household_members` (by row id).
 nlohmann::json member_json(pqxx::transaction_base& tx, const std::string& member_row_id);
 
+/// The columns `member_json_of` reads, for a RETURNING clause on household_members.
+#define PETCARE_MEMBER_JSON_COLUMNS                                                              \
+  "user_id::text, (SELECT u.display_name FROM users u WHERE u.id = household_members.user_id), " \
+  "role, is_temporary, CASE WHEN temporary_expires_at IS NULL THEN NULL ELSE "                   \
+  PETCARE_ISO("temporary_expires_at") " END, " PETCARE_ISO("joined_at") ", invited_by::text"
+
+/// Member JSON from the PETCARE_MEMBER_JSON_COLUMNS starting at column `at`.
+nlohmann::json member_json_of(const pqxx::row& r, int at);
+
 /// JoinRequest JSON of SPEC §4.1.
 nlohmann::json request_json(pqxx::transaction_base& tx, const std::string& request_id);
+
+/// The columns `request_json_of` reads, for a RETURNING clause on household_join_requests.
+#define PETCARE_REQUEST_JSON_COLUMNS                                                      \
+  "id::text, household_id::text, user_id::text, status, via, " PETCARE_ISO("requested_at") \
+  ", CASE WHEN responded_at IS NULL THEN NULL ELSE " PETCARE_ISO("responded_at") " END, "  \
+  "responded_by::text"
+
+/// JoinRequest JSON from the PETCARE_REQUEST_JSON_COLUMNS starting at column 0.
+nlohmann::json request_json_of(const pqxx::row& r);
 
 /// The checks before a new join request, shared by invite codes and email
 /// invites (SPEC §3.3, §3.4): locks the user row, expires their lapsed
 /// temporary rows, then ALREADY_IN_HOUSEHOLD → DUPLICATE_REQUEST → HOUSEHOLD_AT_CAPACITY.
 caf::error check_can_request(pqxx::work& tx, const actor_ctx& who, const std::string& hid);
+
+/// As above; on success also sets `requester` to "Display Name (email)" of `who`,
+/// read under the same row lock.
+caf::error check_can_request(pqxx::work& tx, const actor_ctx& who, const std::string& hid,
+                             std::string& requester);
 
 /// Refuses unless `who` is an active member (404 HOUSEHOLD_NOT_FOUND) and the
 /// leader (403 NOT_HOUSEHOLD_LEADER). A 403 writes its `authorization.denied`

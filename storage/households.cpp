@@ -14,7 +14,10 @@ namespace {
 std::string fresh_code(pqxx::work& tx, const std::string& name, const code_generator& gen) {
   for (int attempt = 0;; ++attempt) {
     auto code = gen(name, attempt);
-    auto r = tx.exec_params("SELECT NOT EXISTS (SELECT 1 FROM households WHERE invite_code = $1) "
+    // Two transactions may draw the same code: the lock makes the second wait
+    // for the first to commit, and its check (a new snapshot) then sees it.
+    prepared(tx, "SELECT pg_advisory_xact_lock(7102, hashtext($1))", code);
+    auto r = prepared(tx, "SELECT NOT EXISTS (SELECT 1 FROM households WHERE invite_code = $1) "
                             "AND NOT EXISTS (SELECT 1 FROM retired_invite_codes WHERE code = $1)",
                             code);
     if (r[0][0].as<bool>())
@@ -44,7 +47,7 @@ caf::expected<std::string> of_user(database& db, const std::string& user_id) {
 caf::expected<std::string> of_request(database& db, const std::string& request_id) {
   return guarded(db.internals(), [&]() -> caf::expected<std::string> {
     pqxx::nontransaction tx{conn(db)};
-    auto r = tx.exec_params("SELECT household_id::text FROM household_join_requests WHERE id = $1",
+    auto r = prepared(tx, "SELECT household_id::text FROM household_join_requests WHERE id = $1",
                             request_id);
     if (r.empty())
       return make_error(errc::not_found);
@@ -58,18 +61,18 @@ caf::expected<tx_result> create(database& db, const actor_ctx& who, const std::s
   return guarded(db.internals(), [&]() -> caf::expected<tx_result> {
     pqxx::work tx{conn(db)};
     // The user row lock serialises one user's concurrent creates and joins.
-    tx.exec_params("SELECT 1 FROM users WHERE id = $1 FOR UPDATE", who.user_id);
+    prepared(tx, "SELECT 1 FROM users WHERE id = $1 FOR UPDATE", who.user_id);
     expire_due(tx, "m.user_id = $1", who.user_id, who.request_id);
     if (!household_of(tx, who.user_id).empty())
       return refused("ALREADY_IN_HOUSEHOLD");
     auto code = fresh_code(tx, name, gen);
-    auto hid = tx.exec_params1(
+    auto hid = prepared1(tx, 
                    "INSERT INTO households (name, description, invite_code, invite_code_expires_at, "
                    "leader_id, created_by) VALUES ($1, $2, $3, now() + interval '30 days', $4, $4) "
                    "RETURNING id::text",
                    name, description, code, who.user_id)[0]
                  .as<std::string>();
-    tx.exec_params0("INSERT INTO household_members (household_id, user_id, role) "
+    prepared0(tx, "INSERT INTO household_members (household_id, user_id, role) "
                     "VALUES ($1, $2, 'leader')",
                     hid, who.user_id);
     close_other_requests(tx, who.user_id, hid, who.request_id);
@@ -93,15 +96,15 @@ caf::expected<tx_result> update(database& db, const actor_ctx& who, const std::s
       return err;
     std::vector<std::string> changed;
     if (p.name && *p.name != h->name) {
-      tx.exec_params0("UPDATE households SET name = $2 WHERE id = $1", hid, *p.name);
+      prepared0(tx, "UPDATE households SET name = $2 WHERE id = $1", hid, *p.name);
       changed.push_back("name");
     }
     if (p.description_set && p.description != h->description) {
-      tx.exec_params0("UPDATE households SET description = $2 WHERE id = $1", hid, p.description);
+      prepared0(tx, "UPDATE households SET description = $2 WHERE id = $1", hid, p.description);
       changed.push_back("description");
     }
     if (!changed.empty()) {
-      tx.exec_params0("UPDATE households SET updated_at = now() WHERE id = $1", hid);
+      prepared0(tx, "UPDATE households SET updated_at = now() WHERE id = $1", hid);
       audit(tx, hid, who.user_id, "household.updated", "", "", {{"fields", changed}},
             who.request_id);
     }
@@ -124,11 +127,11 @@ caf::expected<tx_result> regenerate_code(database& db, const actor_ctx& who,
       return refused("HOUSEHOLD_NOT_FOUND");
     if (auto err = check_leader(tx, who, hid))
       return err;
-    tx.exec_params0("INSERT INTO retired_invite_codes (code, household_id, reason) "
+    prepared0(tx, "INSERT INTO retired_invite_codes (code, household_id, reason) "
                     "SELECT invite_code, id, 'regenerated' FROM households WHERE id = $1",
                     hid);
     auto code = fresh_code(tx, h->name, gen);
-    tx.exec_params0(
+    prepared0(tx, 
       "UPDATE households SET invite_code = $2, invite_code_created_at = now(), "
       "invite_code_expires_at = CASE WHEN $3 = 0 THEN NULL ELSE now() + make_interval(days => $3) END, "
       "updated_at = now() WHERE id = $1",
@@ -151,7 +154,7 @@ caf::expected<tx_result> acknowledge_welcome(database& db, const actor_ctx& who,
     auto h = lock_household(tx, hid);
     if (!h || !h->active || role_of(tx, hid, who.user_id).empty())
       return refused("HOUSEHOLD_NOT_FOUND");
-    tx.exec_params0("UPDATE household_members SET welcome_pending = false, "
+    prepared0(tx, "UPDATE household_members SET welcome_pending = false, "
                     "welcome_acknowledged_at = coalesce(welcome_acknowledged_at, now()), "
                     "updated_at = now() WHERE household_id = $1 AND user_id = $2 AND "
                     "status = 'active' AND welcome_pending",
@@ -166,10 +169,10 @@ caf::expected<tx_result> acknowledge_welcome(database& db, const actor_ctx& who,
 caf::expected<std::string> lookup_code(database& db, const std::string& code) {
   return guarded(db.internals(), [&]() -> caf::expected<std::string> {
     pqxx::nontransaction tx{conn(db)};
-    auto r = tx.exec_params("SELECT id::text FROM households WHERE invite_code = $1", code);
+    auto r = prepared(tx, "SELECT id::text FROM households WHERE invite_code = $1", code);
     if (!r.empty())
       return r[0][0].as<std::string>();
-    auto retired = tx.exec_params("SELECT reason FROM retired_invite_codes WHERE code = $1", code);
+    auto retired = prepared(tx, "SELECT reason FROM retired_invite_codes WHERE code = $1", code);
     if (!retired.empty() && retired[0][0].as<std::string>() == "regenerated")
       return refused("INVITE_CODE_REGENERATED");
     return refused("INVALID_INVITE_CODE_LOOKUP");
@@ -180,32 +183,40 @@ caf::expected<tx_result> join(database& db, const actor_ctx& who, const std::str
                               const std::string& code) {
   return guarded(db.internals(), [&]() -> caf::expected<tx_result> {
     pqxx::work tx{conn(db)};
-    auto h = lock_household(tx, hid);
+    // Locks the household and reads whether the code is still its current one.
+    auto cur = prepared(tx, 
+      "SELECT name, description, leader_id::text, status = 'active', invite_code = $2, "
+      "invite_code_expires_at IS NOT NULL AND invite_code_expires_at <= now() "
+      "FROM households WHERE id = $1 FOR UPDATE",
+      hid, code);
     // The code may have been regenerated or retired since the lookup.
-    auto cur = tx.exec_params("SELECT invite_code = $2, invite_code_expires_at IS NOT NULL AND "
-                              "invite_code_expires_at <= now() FROM households WHERE id = $1",
-                              hid, code);
-    if (!h || !h->active || cur.empty() || cur[0][0].is_null() || !cur[0][0].as<bool>())
+    if (cur.empty() || !cur[0][3].as<bool>() || cur[0][4].is_null() || !cur[0][4].as<bool>())
       return refused("INVITE_CODE_REGENERATED");
-    if (cur[0][1].as<bool>())
+    if (cur[0][5].as<bool>())
       return refused("EXPIRED_INVITE_CODE");
-    if (auto err = check_can_request(tx, who, hid))
+    locked_household hh;
+    hh.id = hid;
+    hh.name = cur[0][0].as<std::string>();
+    if (!cur[0][1].is_null())
+      hh.description = cur[0][1].as<std::string>();
+    hh.leader_id = cur[0][2].as<std::string>();
+    auto* h = &hh;
+    std::string requester;
+    if (auto err = check_can_request(tx, who, hid, requester))
       return err;
-    auto rid = tx.exec_params1("INSERT INTO household_join_requests (household_id, user_id, via, "
-                               "invite_code) VALUES ($1, $2, 'invite_code', $3) RETURNING id::text",
-                               hid, who.user_id, code)[0]
-                 .as<std::string>();
-    auto requester = tx.exec_params1("SELECT display_name, email FROM users WHERE id = $1", who.user_id);
+    auto inserted = prepared1(tx, "INSERT INTO household_join_requests (household_id, user_id, via, "
+                                  "invite_code) VALUES ($1, $2, 'invite_code', $3) RETURNING id::text, "
+                                  PETCARE_ISO("requested_at"),
+                              hid, who.user_id, code);
+    auto rid = inserted[0].as<std::string>();
     notify(tx, h->leader_id, "join_request_received", "New join request",
-           requester[0].as<std::string>() + " (" + requester[1].as<std::string>() + ") wants to join "
-             + h->name,
+           requester + " wants to join " + h->name,
            {{"householdId", hid}, {"joinRequestId", rid}, {"requesterId", who.user_id}});
     audit(tx, hid, who.user_id, "join_request.created", who.user_id, rid, {{"via", "invite_code"}},
           who.request_id);
     tx_result out;
-    auto req = request_json(tx, rid);
     out.body = {{"joinRequest",
-                 {{"id", rid}, {"householdId", hid}, {"status", "pending"}, {"requestedAt", req["requestedAt"]}}},
+                 {{"id", rid}, {"householdId", hid}, {"status", "pending"}, {"requestedAt", inserted[1].as<std::string>()}}},
                 {"household",
                  {{"name", h->name},
                   {"description", h->description ? nlohmann::json(*h->description) : nlohmann::json(nullptr)}}}};
@@ -226,7 +237,7 @@ struct request_state {
 
 std::optional<request_state> lock_request(pqxx::work& tx, const std::string& hid,
                                           const std::string& rid) {
-  auto r = tx.exec_params(
+  auto r = prepared(tx, 
     "SELECT r.user_id::text, r.status, r.via, coalesce(i.sender_user_id::text, '') "
     "FROM household_join_requests r LEFT JOIN email_invites i ON i.id = r.email_invite_id "
     "WHERE r.id = $1 AND r.household_id = $2 FOR UPDATE OF r",
@@ -264,35 +275,49 @@ caf::expected<tx_result> approve(database& db, const actor_ctx& who, const std::
       return refused("VALIDATION_ERROR", a.validation_error);
     if (req->status != "pending")
       return refused("REQUEST_ALREADY_ANSWERED", "This request has already been " + req->status + ".");
-    tx.exec_params("SELECT 1 FROM users WHERE id = $1 FOR UPDATE", req->user_id);
-    expire_due(tx, "m.user_id = $1", req->user_id, who.request_id);
-    if (!household_of(tx, req->user_id).empty())
+    prepared(tx, "SELECT 1 FROM users WHERE id = $1 FOR UPDATE", req->user_id);
+    // After the user lock, in one statement: already a member anywhere? seats left?
+    auto c = prepared1(tx, 
+      "SELECT EXISTS (SELECT 1 FROM household_members m WHERE m.user_id = $1 AND " PETCARE_ACTIVE("m") "), "
+      "(SELECT count(*) FROM household_members m WHERE m.household_id = $2 AND " PETCARE_ACTIVE("m") ")::int",
+      req->user_id, hid);
+    if (c[0].as<bool>())
       return refused("ALREADY_IN_HOUSEHOLD", "This person already belongs to a household.");
-    if (active_count(tx, hid) >= 15)
+    if (c[1].as<int>() >= 15)
       return refused("HOUSEHOLD_AT_CAPACITY");
+    // Lapsed temporary rows already count as inactive above, so expiring them
+    // after the checks changes no outcome (a refusal rolls everything back).
+    expire_due(tx, "m.user_id = $1", req->user_id, who.request_id);
     auto invited_by = req->via == "email_invite" && !req->invite_sender.empty() ? req->invite_sender
                                                                                 : who.user_id;
     std::optional<int64_t> until;
     if (a.is_temporary)
       until = a.temporary_expires_at;
-    auto member_id = tx.exec_params1(
+    auto member = prepared1(tx, 
                          "INSERT INTO household_members (household_id, user_id, role, is_temporary, "
                          "temporary_expires_at, invited_by, join_request_id, welcome_pending) "
                          "VALUES ($1, $2, 'member', $3, to_timestamp($4::double precision / 1000), $5, $6, true) "
-                         "RETURNING id::text",
-                         hid, req->user_id, a.is_temporary, until, invited_by, rid)[0]
-                       .as<std::string>();
-    tx.exec_params0("UPDATE household_join_requests SET status = 'approved', responded_at = now(), "
-                    "responded_by = $2 WHERE id = $1",
-                    rid, who.user_id);
-    close_other_requests(tx, req->user_id, hid, who.request_id);
+                         "RETURNING " PETCARE_MEMBER_JSON_COLUMNS,
+                         hid, req->user_id, a.is_temporary, until, invited_by, rid);
+    // Answers this request and withdraws the user's pending requests elsewhere
+    // (joined another household) in one statement: disjoint rows of one table.
+    auto closed = prepared(tx, 
+      "WITH answered AS (UPDATE household_join_requests SET status = 'approved', responded_at = now(), "
+      "responded_by = $2 WHERE id = $1) "
+      "UPDATE household_join_requests SET status = 'withdrawn', close_reason = "
+      "'joined_other_household', responded_at = now() WHERE user_id = $3 AND status = 'pending' "
+      "AND household_id <> $4 RETURNING id::text, household_id::text",
+      rid, who.user_id, req->user_id, hid);
+    for (const auto& r : closed)
+      audit(tx, r[1].as<std::string>(), "", "join_request.closed", req->user_id, r[0].as<std::string>(),
+            {{"reason", "joined_other_household"}}, who.request_id);
     notify(tx, req->user_id, "join_request_approved", "Request approved",
            "You've been approved to join " + h->name + "!",
            {{"householdId", hid}, {"joinRequestId", rid}});
     audit(tx, hid, who.user_id, "join_request.approved", req->user_id, rid,
           {{"isTemporary", a.is_temporary}}, who.request_id);
     tx_result out;
-    out.body = {{"member", member_json(tx, member_id)}};
+    out.body = {{"member", member_json_of(member, 0)}};
     out.household = snapshot(tx, hid);
     tx.commit();
     out.events = {"member_joined"};
@@ -314,16 +339,16 @@ caf::expected<tx_result> reject(database& db, const actor_ctx& who, const std::s
       return err;
     if (req->status != "pending")
       return refused("REQUEST_ALREADY_ANSWERED", "This request has already been " + req->status + ".");
-    tx.exec_params0("UPDATE household_join_requests SET status = 'rejected', responded_at = now(), "
-                    "responded_by = $2 WHERE id = $1",
-                    rid, who.user_id);
+    auto answered = prepared1(tx, "UPDATE household_join_requests SET status = 'rejected', responded_at = now(), "
+                                  "responded_by = $2 WHERE id = $1 RETURNING " PETCARE_REQUEST_JSON_COLUMNS,
+                              rid, who.user_id);
     notify(tx, req->user_id, "join_request_rejected", "Request declined",
            "Your request to join " + h->name + " was declined",
            {{"householdId", hid}, {"joinRequestId", rid}, {"reason", "rejected"}});
     audit(tx, hid, who.user_id, "join_request.rejected", req->user_id, rid, nlohmann::json::object(),
           who.request_id);
     tx_result out;
-    out.body = {{"joinRequest", request_json(tx, rid)}};
+    out.body = {{"joinRequest", request_json_of(answered)}};
     out.household = snapshot(tx, hid);
     tx.commit();
     return out;
@@ -344,13 +369,13 @@ caf::expected<tx_result> withdraw(database& db, const actor_ctx& who, const std:
     if (req->status != "pending")
       return refused("CANNOT_WITHDRAW_RESPONDED_REQUEST",
                      "Cannot withdraw a request that has already been " + req->status + ".");
-    tx.exec_params0("UPDATE household_join_requests SET status = 'withdrawn', responded_at = now() "
-                    "WHERE id = $1",
-                    rid);
+    auto answered = prepared1(tx, "UPDATE household_join_requests SET status = 'withdrawn', responded_at = now() "
+                                  "WHERE id = $1 RETURNING " PETCARE_REQUEST_JSON_COLUMNS,
+                              rid);
     audit(tx, hid, who.user_id, "join_request.withdrawn", who.user_id, rid, nlohmann::json::object(),
           who.request_id);
     tx_result out;
-    out.body = {{"joinRequest", request_json(tx, rid)}};
+    out.body = {{"joinRequest", request_json_of(answered)}};
     out.household = snapshot(tx, hid);
     tx.commit();
     return out;

@@ -15,7 +15,7 @@ void announce_leader(pqxx::work& tx, const std::string& hid, const std::string& 
   nlohmann::json data{{"householdId", hid}, {"previousLeaderId", previous},
                       {"newLeaderId", next}, {"reason", reason}};
   auto next_name = display_name(tx, next);
-  auto members = tx.exec_params("SELECT m.user_id::text FROM household_members m WHERE "
+  auto members = prepared(tx, "SELECT m.user_id::text FROM household_members m WHERE "
                                 "m.household_id = $1 AND " PETCARE_ACTIVE("m"),
                                 hid);
   for (const auto& m : members) {
@@ -34,7 +34,7 @@ bool eligible_successor(pqxx::work& tx, const std::string& hid, const std::strin
                         const std::string& self) {
   if (user == self)
     return false;
-  auto r = tx.exec_params("SELECT 1 FROM household_members m WHERE m.household_id = $1 AND "
+  auto r = prepared(tx, "SELECT 1 FROM household_members m WHERE m.household_id = $1 AND "
                           "m.user_id = $2 AND m.status = 'active' AND NOT m.is_temporary",
                           hid, user);
   return !r.empty();
@@ -43,19 +43,19 @@ bool eligible_successor(pqxx::work& tx, const std::string& hid, const std::strin
 void make_leader(pqxx::work& tx, const std::string& hid, const std::string& previous,
                  const std::string& next, bool previous_stays) {
   if (previous_stays)
-    tx.exec_params0("UPDATE household_members SET role = 'member', updated_at = now() WHERE "
+    prepared0(tx, "UPDATE household_members SET role = 'member', updated_at = now() WHERE "
                     "household_id = $1 AND user_id = $2 AND status = 'active'",
                     hid, previous);
-  tx.exec_params0("UPDATE household_members SET role = 'leader', updated_at = now() WHERE "
+  prepared0(tx, "UPDATE household_members SET role = 'leader', updated_at = now() WHERE "
                   "household_id = $1 AND user_id = $2 AND status = 'active'",
                   hid, next);
-  tx.exec_params0("UPDATE households SET leader_id = $2, updated_at = now() WHERE id = $1", hid,
+  prepared0(tx, "UPDATE households SET leader_id = $2, updated_at = now() WHERE id = $1", hid,
                   next);
 }
 
 void end_membership(pqxx::work& tx, const std::string& hid, const std::string& user,
                     const std::string& status, const std::string& by) {
-  tx.exec_params0("UPDATE household_members SET status = $3, ended_at = now(), ended_by = $4, "
+  prepared0(tx, "UPDATE household_members SET status = $3, ended_at = now(), ended_by = $4, "
                   "updated_at = now() WHERE household_id = $1 AND user_id = $2 AND status = 'active'",
                   hid, user, status, by);
 }
@@ -63,15 +63,15 @@ void end_membership(pqxx::work& tx, const std::string& hid, const std::string& u
 /// The last member left: SPEC §3.6 deactivation.
 void deactivate(pqxx::work& tx, const locked_household& h, const actor_ctx& who) {
   expire_due(tx, "m.household_id = $1", h.id, who.request_id);
-  tx.exec_params0("INSERT INTO retired_invite_codes (code, household_id, reason) SELECT "
+  prepared0(tx, "INSERT INTO retired_invite_codes (code, household_id, reason) SELECT "
                   "invite_code, id, 'household_deactivated' FROM households WHERE id = $1 AND "
                   "invite_code IS NOT NULL",
                   h.id);
-  tx.exec_params0("UPDATE households SET status = 'deactivated', invite_code = NULL, "
+  prepared0(tx, "UPDATE households SET status = 'deactivated', invite_code = NULL, "
                   "invite_code_expires_at = NULL, deactivated_at = now(), updated_at = now() "
                   "WHERE id = $1",
                   h.id);
-  auto closed = tx.exec_params(
+  auto closed = prepared(tx, 
     "UPDATE household_join_requests SET status = 'rejected', close_reason = 'household_deactivated', "
     "responded_at = now() WHERE household_id = $1 AND status = 'pending' RETURNING id::text, user_id::text",
     h.id);
@@ -84,10 +84,10 @@ void deactivate(pqxx::work& tx, const locked_household& h, const actor_ctx& who)
            "Your request to join " + h.name + " was declined",
            {{"householdId", h.id}, {"joinRequestId", rid}, {"reason", "household_deactivated"}});
   }
-  tx.exec_params0("UPDATE email_invites SET status = 'revoked', revoked_at = now() "
+  prepared0(tx, "UPDATE email_invites SET status = 'revoked', revoked_at = now() "
                                 "WHERE household_id = $1 AND status = 'pending'",
                   h.id);
-  tx.exec_params0("UPDATE email_outbox SET status = 'cancelled' WHERE status IN ('pending', 'sending') "
+  prepared0(tx, "UPDATE email_outbox SET status = 'cancelled' WHERE status IN ('pending', 'sending') "
                   "AND email_invite_id IN (SELECT id FROM email_invites WHERE household_id = $1)",
                   h.id);
   audit(tx, h.id, who.user_id, "household.deactivated", "", "", nlohmann::json::object(),
@@ -157,7 +157,7 @@ caf::expected<tx_result> leave(database& db, const actor_ctx& who, const std::st
     }
     std::string next = successor;
     if (!successor_given) {
-      auto r = tx.exec_params("SELECT m.user_id::text FROM household_members m WHERE "
+      auto r = prepared(tx, "SELECT m.user_id::text FROM household_members m WHERE "
                               "m.household_id = $1 AND m.user_id <> $2 AND m.status = 'active' "
                               "AND NOT m.is_temporary ORDER BY m.joined_at, m.user_id LIMIT 1",
                               hid, who.user_id);
@@ -215,7 +215,7 @@ caf::expected<tx_result> extend(database& db, const actor_ctx& who, const std::s
       return err;
     if (!validation_error.empty())
       return refused("VALIDATION_ERROR", validation_error);
-    auto latest = tx.exec_params(
+    auto latest = prepared(tx, 
       "SELECT m.id::text, m.status, m.is_temporary, "
       "m.status = 'active' AND m.is_temporary AND m.temporary_expires_at <= now() "
       "FROM household_members m WHERE m.household_id = $1 AND m.user_id = $2 "
@@ -232,14 +232,14 @@ caf::expected<tx_result> extend(database& db, const actor_ctx& who, const std::s
     if (!temporary)
       return refused("NOT_TEMPORARY_MEMBER");
     if (lapsed) {
-      tx.exec_params("SELECT 1 FROM users WHERE id = $1 FOR UPDATE", user);
+      prepared(tx, "SELECT 1 FROM users WHERE id = $1 FOR UPDATE", user);
       auto elsewhere = household_of(tx, user);
       if (!elsewhere.empty() && elsewhere != hid)
         return refused("ALREADY_IN_HOUSEHOLD", "This person already belongs to a household.");
       if (active_count(tx, hid) >= 15)
         return refused("HOUSEHOLD_AT_CAPACITY");
     }
-    tx.exec_params0("UPDATE household_members SET status = 'active', ended_at = NULL, ended_by = NULL, "
+    prepared0(tx, "UPDATE household_members SET status = 'active', ended_at = NULL, ended_by = NULL, "
                     "temporary_expires_at = to_timestamp($2::double precision / 1000), "
                     "last_warning_days = NULL, updated_at = now() WHERE id = $1",
                     row_id, expires_at_ms);
@@ -289,7 +289,7 @@ caf::expected<std::vector<std::string>> sweep_temporary(database& db, const std:
              "Your temporary access to " + name + " expires in " + n, data);
       notify(tx, r[4].as<std::string>(), "temporary_access_expiring", "Temporary access expiring soon",
              display_name(tx, user) + "'s temporary access expires in " + n, data);
-      tx.exec_params0("UPDATE household_members SET last_warning_days = $2 WHERE id = $1",
+      prepared0(tx, "UPDATE household_members SET last_warning_days = $2 WHERE id = $1",
                       r[0].as<std::string>(), level);
     }
     tx.commit();

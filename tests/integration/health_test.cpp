@@ -287,6 +287,10 @@ BOOST_AUTO_TEST_CASE(sigterm_turns_unready_at_once_drains_and_exits_zero) {
                                   {"PASSWORD_HASH_MEMLIMIT_KIB", "65536"},
                                   {"SHUTDOWN_DRAIN_DELAY_MS", "1000"}}};
   auto u = register_user("drain@example.com", "correct horse battery", "Dra", &p.client());
+  // A resident household actor (idle timeout 5 min) must not hold the exit back.
+  auto created = p.client().post("/v1/households", {{"name", "Drain House"}}, auth_header(u.access));
+  BOOST_TEST_REQUIRE(created.status == 201, describe(created));
+  BOOST_TEST_REQUIRE(p.client().get("/v1/households/me", auth_header(u.access)).status == 200);
   auto started = std::chrono::steady_clock::now();
   auto in_flight = std::async(std::launch::async, [&] {
     return p.client().post("/v1/auth/login", {{"email", u.email}, {"password", u.password}});
