@@ -30,17 +30,13 @@ caf::behavior pool_worker(caf::event_based_actor* self, caf::actor pool, size_t 
       self->quit(storage::make_error(storage::errc::unavailable));
   };
   return {
-    [=](atom::exec, const pool_job& job) -> caf::result<caf::message> {
-      caf::expected<caf::message> r = caf::make_error(caf::sec::runtime_error);
+    // The job leaves its result where the pool reads it on `(idle, index)`.
+    [=](atom::exec, const pool_job& job) {
       try {
-        r = (*job.run)(*conn);
+        (*job.run)(*conn);
       } catch (const std::exception&) {
-        r = storage::make_error(storage::errc::query_failed);
       }
       finish();
-      if (!r)
-        return std::move(r.error());
-      return std::move(*r);
     },
     [=](atom::ping) {
       conn->ping();
@@ -70,6 +66,7 @@ void publish_gauges(pool_state& st) {
 caf::behavior pool_supervisor(caf::stateful_actor<pool_state>* self, pool_config cfg) {
   auto& st = self->state;
   st.cfg = std::move(cfg);
+  st.last_finish = clock::now();
   st.slots.resize(std::max<size_t>(st.cfg.max, 1));
 
   auto spawn_worker = [self](size_t i) {
@@ -96,8 +93,47 @@ caf::behavior pool_supervisor(caf::stateful_actor<pool_state>* self, pool_config
       st.queue.pop_front();
       s.busy = true;
       s.last_used = clock::now();
-      w.rp.delegate(s.worker, atom::exec_v, std::move(w.job));
+      s.rp = std::move(w.rp);
+      s.result = std::make_shared<caf::expected<caf::message>>(
+        storage::make_error(storage::errc::query_failed));
+      auto run = [run = w.job.run, out = s.result](storage::connection& c) -> caf::expected<caf::message> {
+        try {
+          *out = (*run)(c);
+        } catch (const std::exception&) {
+          *out = storage::make_error(storage::errc::query_failed);
+        }
+        return caf::message{};
+      };
+      self->send(s.worker, atom::exec_v,
+                 pool_job{std::make_shared<const std::function<caf::expected<caf::message>(storage::connection&)>>(
+                   std::move(run))});
     }
+  };
+  // Answers the job of slot `s` (once: an early answer wins over a late result).
+  auto answer = [](pool_state::slot& s, caf::expected<caf::message> r) {
+    if (s.rp.pending())
+      s.rp.deliver(std::move(r));
+    s.rp = caf::response_promise{};
+    s.result.reset();
+  };
+  // True while the server stopped answering: some job has been running for
+  // `stall_after` and no job or ping ended meanwhile.
+  auto stalled = [self] {
+    auto& st = self->state;
+    if (st.cfg.stall_after.count() == 0 || clock::now() - st.last_finish < st.cfg.stall_after)
+      return false;
+    return std::any_of(st.slots.begin(), st.slots.end(), [&](auto& s) {
+      return s.up && s.busy && clock::now() - s.last_used >= st.cfg.stall_after;
+    });
+  };
+  auto fail_waiting = [self, answer] {
+    auto& st = self->state;
+    for (auto& w : st.queue)
+      w.rp.deliver(storage::make_error(storage::errc::unavailable));
+    st.queue.clear();
+    for (auto& s : st.slots)
+      if (s.rp.pending())
+        answer(s, storage::make_error(storage::errc::unavailable));
   };
   auto healthy = [self] {
     return std::count_if(self->state.slots.begin(), self->state.slots.end(),
@@ -120,6 +156,8 @@ caf::behavior pool_supervisor(caf::stateful_actor<pool_state>* self, pool_config
     if (s == nullptr)
       return;
     const bool was_up = s->up;
+    if (s->rp.pending()) // died before it finished its job
+      answer(*s, storage::make_error(storage::errc::unavailable));
     s->up = false;
     s->busy = false;
     s->worker = nullptr;
@@ -142,7 +180,7 @@ caf::behavior pool_supervisor(caf::stateful_actor<pool_state>* self, pool_config
   return {
     [=](atom::exec, pool_job& job) -> caf::result<caf::message> {
       auto& st = self->state;
-      if (healthy() == 0)
+      if (healthy() == 0 || stalled())
         return storage::make_error(storage::errc::unavailable);
       auto rp = self->make_response_promise();
       st.queue.push_back({rp, std::move(job), clock::now() + st.cfg.acquire_timeout});
@@ -162,11 +200,15 @@ caf::behavior pool_supervisor(caf::stateful_actor<pool_state>* self, pool_config
       s.busy = false;
       s.delay = std::chrono::milliseconds{0};
       s.last_used = clock::now();
+      self->state.last_finish = clock::now();
       dispatch();
     },
     [=](atom::idle, size_t i) {
       auto& s = self->state.slots[i];
       s.busy = false;
+      self->state.last_finish = clock::now();
+      if (s.result)
+        answer(s, std::move(*s.result));
       dispatch();
     },
     [=](atom::respawn, size_t i) {
@@ -176,6 +218,8 @@ caf::behavior pool_supervisor(caf::stateful_actor<pool_state>* self, pool_config
     [=](atom::tick) {
       auto& st = self->state;
       auto now = clock::now();
+      if (stalled())
+        fail_waiting();
       while (!st.queue.empty() && st.queue.front().deadline <= now) {
         metrics::instance().inc(st.cfg.name == "database" ? "db_pool_acquire_timeouts_total"
                                                           : "redis_pool_acquire_timeouts_total");

@@ -26,6 +26,11 @@ struct pool_config {
   std::chrono::milliseconds idle_timeout{30000};
   std::chrono::milliseconds backoff_initial{100};
   std::chrono::milliseconds backoff_max{2000};
+  /// No job finished for this long while one runs: the server stopped answering
+  /// (e.g. frozen). Everything waiting on the pool then gets `unavailable` at
+  /// once, and new work too, until a job finishes. Zero (the default) disables
+  /// it: only for servers whose every job is short.
+  std::chrono::milliseconds stall_after{0};
   connect_fn connect;
 };
 
@@ -37,6 +42,10 @@ struct pool_state {
     bool busy = false;
     std::chrono::milliseconds delay{0};
     std::chrono::steady_clock::time_point last_used;
+    /// The requester of the job on this worker, answered by the pool (when
+    /// the worker finishes, or early when the pool stalls).
+    caf::response_promise rp;
+    std::shared_ptr<caf::expected<caf::message>> result;
   };
   struct waiting {
     caf::response_promise rp;
@@ -46,6 +55,7 @@ struct pool_state {
   pool_config cfg;
   std::vector<slot> slots;
   std::deque<waiting> queue;
+  std::chrono::steady_clock::time_point last_finish; ///< a job or ping last ended
   static inline const char* name = "pool";
 };
 

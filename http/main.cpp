@@ -20,10 +20,12 @@
 #include "actors/supervisor.hpp"
 #include "actors/telemetry.hpp"
 #include "actors/validation.hpp"
+#include "actors/webhooks.hpp"
 #include "config/log.hpp"
 #include "config/settings.hpp"
 #include "http/call.hpp"
 #include "http/server.hpp"
+#include "http/systemd_notify.hpp"
 #include "storage/crypto.hpp"
 #include "storage/database.hpp"
 #include "storage/migrations.hpp"
@@ -100,6 +102,8 @@ std::vector<actors::subsystem_spec> subsystems(const actors::runtime_ptr& rt) {
                    pc.max = static_cast<size_t>(cfg.database_pool_max);
                    pc.acquire_timeout = std::chrono::milliseconds{cfg.database_pool_acquire_timeout_ms};
                    pc.idle_timeout = std::chrono::milliseconds{cfg.database_pool_idle_timeout_ms};
+                   // A frozen server answers 503 after 1.5 s instead of the request timeout.
+                   pc.stall_after = std::chrono::milliseconds{1500};
                    pc.connect = [db_url]() -> caf::expected<std::unique_ptr<storage::connection>> {
                      auto db = storage::database::open(db_url);
                      if (!db)
@@ -146,6 +150,9 @@ std::vector<actors::subsystem_spec> subsystems(const actors::runtime_ptr& rt) {
                  }});
   out.push_back({actors::outbox_name, "outbox", [rt](caf::local_actor* parent) {
                    return parent->spawn(actors::outbox_dispatcher, rt);
+                 }});
+  out.push_back({actors::webhooks_name, "webhooks", [rt](caf::local_actor* parent) {
+                   return parent->spawn(actors::webhook_dispatcher, rt);
                  }});
   out.push_back({caf::atom("telemetry"), "telemetry", [](caf::local_actor* parent) {
                    return parent->spawn(actors::telemetry);
@@ -228,6 +235,7 @@ int run_serve() {
                {"host", cfg.host},
                {"database", config::mask_url_password(cfg.database_url)},
                {"instance", rt->instance_id}});
+  http::systemd_notifier notifier{sys, crt}; // READY/WATCHDOG/STOPPING under systemd
 
   while (!wait_signal(signals, std::chrono::hours{1})) {
   }
@@ -236,6 +244,7 @@ int run_serve() {
   config::log(log_level::info, "service.stopping", {});
   rt->shutting_down->store(true);
   caf::anon_send(root, atom::drain_v);
+  notifier.stopping();
   if (wait_signal(signals, std::chrono::milliseconds{cfg.shutdown_drain_delay_ms}))
     std::_Exit(1);
   front.close_listener();
