@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <optional>
 #include <set>
 
 #include "actors/accounts.hpp"
@@ -22,8 +23,39 @@ constexpr int window_s = 30;           ///< how far back a poll looks (covers sl
 constexpr size_t max_streams_per_user = 5;
 constexpr int replay_limit = 500;
 
+constexpr const char* nil_uuid = "00000000-0000-0000-0000-000000000000";
+
+std::string cursor_text(int64_t us, const std::string& id) { return "n." + std::to_string(us) + "." + id; }
+
 std::string notification_id(const storage::events::notification_event& n) {
-  return "n." + std::to_string(n.created_us) + "." + n.id;
+  return cursor_text(n.created_us, n.id);
+}
+
+/// "n.<created_us>.<uuid>" → (created_us, uuid); nullopt for anything else.
+std::optional<std::pair<int64_t, std::string>> parse_cursor(const std::string& text) {
+  if (text.rfind("n.", 0) != 0)
+    return std::nullopt;
+  auto dot = text.find('.', 2);
+  if (dot == std::string::npos)
+    return std::nullopt;
+  int64_t us = 0;
+  try {
+    us = std::stoll(text.substr(2, dot - 2));
+  } catch (...) {
+    return std::nullopt;
+  }
+  auto id = normalize_uuid(text.substr(dot + 1));
+  if (!id)
+    return std::nullopt;
+  return std::make_pair(us, *id);
+}
+
+/// Moves the stream's cursor forward to notification (us, id) (never back).
+void advance(hub_state::stream& s, int64_t us, const std::string& id) {
+  if (us > s.cursor_us || (us == s.cursor_us && id > s.cursor_id)) {
+    s.cursor_us = us;
+    s.cursor_id = id;
+  }
 }
 
 void gauge(const hub_state& st) {
@@ -49,6 +81,7 @@ void deliver(hub_state& st, const storage::events::notification_event& n) {
       continue;
     s.delivered.emplace(n.id, n.created_us);
     s.req.sink->send(frame);
+    advance(s, n.created_us, n.id);
   }
 }
 
@@ -86,15 +119,18 @@ caf::behavior event_hub(caf::stateful_actor<hub_state>* self, runtime_ptr rt) {
       s.id = st.next_id++;
       s.req = req;
       s.last_ping = clock::now();
+      const int64_t open_us = now_ms() * 1000;
+      auto from = parse_cursor(req.last_event_id);
+      s.cursor_us = from ? from->first : open_us;
+      s.cursor_id = from ? from->second : nil_uuid;
       // The first poll must not replay the recent window as if it were new.
       auto user = req.user_id;
       auto id = s.id;
       st.streams.push_back(std::move(s));
       gauge(st);
-      auto last = req.last_event_id;
       with_db<storage::events::batch>(
         self, st.rt, [user](storage::database& db) { return storage::events::recent(db, {user}, window_s); },
-        [self, id, user, last](caf::expected<storage::events::batch> recent) {
+        [self, id, user, from, open_us](caf::expected<storage::events::batch> recent) {
           auto& st = self->state;
           auto s = std::find_if(st.streams.begin(), st.streams.end(), [id](auto& x) { return x.id == id; });
           if (s == st.streams.end())
@@ -103,37 +139,30 @@ caf::behavior event_hub(caf::stateful_actor<hub_state>* self, runtime_ptr rt) {
             s->primed = true;
             return;
           }
+          // Only what predates the stream counts as seen: a notification written
+          // between the open and this read is still delivered by the next poll.
           for (auto& n : recent->items)
-            s->delivered.emplace(n.id, n.created_us);
+            if (n.created_us < open_us)
+              s->delivered.emplace(n.id, n.created_us);
           s->primed = true;
           // Last-Event-ID "n.<created_us>.<id>": replay every notification after it.
-          if (last.rfind("n.", 0) != 0)
-            return;
-          auto dot = last.find('.', 2);
-          if (dot == std::string::npos)
-            return;
-          int64_t us = 0;
-          try {
-            us = std::stoll(last.substr(2, dot - 2));
-          } catch (...) {
-            return;
-          }
-          auto nid = normalize_uuid(last.substr(dot + 1));
-          if (!nid)
+          if (!from)
             return;
           with_db<storage::events::batch>(
             self, st.rt,
-            [user, us, nid = *nid](storage::database& db) {
+            [user, us = from->first, nid = from->second](storage::database& db) {
               return storage::events::after(db, user, us, nid, replay_limit);
             },
-            [self, id](caf::expected<storage::events::batch> missed) {
+            [self, id, open_us](caf::expected<storage::events::batch> missed) {
               auto& st = self->state;
               auto s = std::find_if(st.streams.begin(), st.streams.end(), [id](auto& x) { return x.id == id; });
               if (s == st.streams.end() || !missed)
                 return;
               for (auto& n : missed->items) {
-                s->delivered.emplace(n.id, n.created_us);
+                if (!s->delivered.emplace(n.id, n.created_us).second && n.created_us >= open_us)
+                  continue; // already sent live by a poll that ran before this answer
                 s->req.sink->send(sse_frame(notification_id(n), "notification", n.body.dump()));
+                advance(*s, n.created_us, n.id);
               }
             });
         });
@@ -143,14 +172,16 @@ caf::behavior event_hub(caf::stateful_actor<hub_state>* self, runtime_ptr rt) {
       for (auto& change : e.changes) {
         nlohmann::json data{{"householdId", e.household_id}, {"change", change},
                             {"version", e.version}, {"at", at}};
-        auto frame = sse_frame("h." + std::to_string(now_ms()), "household", data.dump());
+        auto payload = data.dump();
         std::set<std::string> to(e.members.begin(), e.members.end());
         for (auto& s : self->state.streams) {
           if (to.count(s.req.user_id) == 0)
             continue;
           if (change == "invite_code_regenerated" && s.req.user_id != e.leader_id)
             continue; // the leader's business only
-          s.req.sink->send(frame);
+          // The id is the stream's notification cursor: reconnecting with it replays
+          // every notification this stream has not sent yet (SPEC §4.5).
+          s.req.sink->send(sse_frame(cursor_text(s.cursor_us, s.cursor_id), "household", payload));
         }
       }
     },

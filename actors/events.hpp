@@ -61,6 +61,11 @@ struct hub_state {
     std::map<std::string, int64_t> delivered; ///< notification id → created_us (recent window)
     std::chrono::steady_clock::time_point last_ping;
     bool primed = false; ///< recent notifications marked as already seen
+    /// Newest notification sent here (created_us, id), else where the stream started:
+    /// household frames carry it as their id, so a Last-Event-ID taken from a household
+    /// event still replays every notification after it.
+    int64_t cursor_us = 0;
+    std::string cursor_id;
   };
   runtime_ptr rt;
   uint64_t next_id = 1;

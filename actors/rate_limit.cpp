@@ -1,6 +1,8 @@
 #include "actors/rate_limit.hpp"
 
 #include <chrono>
+#include <mutex>
+#include <unordered_map>
 
 #include "actors/messages.hpp"
 #include "actors/metrics.hpp"
@@ -149,6 +151,22 @@ limit_spec global_limit(const config::settings& cfg) {
 
 limit_spec auth_limit(const config::settings& cfg) {
   return {"auth", cfg.auth_rate_limit_max_requests, cfg.auth_rate_limit_window_ms};
+}
+
+bool first_rejection(const std::string& key, int64_t reset_s) {
+  using clock = std::chrono::steady_clock;
+  static std::mutex mtx;
+  static std::unordered_map<std::string, clock::time_point> until;
+  auto now = clock::now();
+  std::lock_guard<std::mutex> guard{mtx};
+  if (until.size() > 100000) // forget the lapsed ones
+    for (auto i = until.begin(); i != until.end();)
+      i = i->second <= now ? until.erase(i) : std::next(i);
+  auto& end = until[key];
+  if (end > now)
+    return false;
+  end = now + std::chrono::seconds{std::max<int64_t>(reset_s, 1)};
+  return true;
 }
 
 } // namespace petcare::actors

@@ -65,6 +65,11 @@ void rate_commit(caf::event_based_actor* self, const runtime_ptr& rt, const limi
 void rate_release(caf::event_based_actor* self, const runtime_ptr& rt, const limit_spec& spec,
                   const std::string& key, const std::string& member);
 
+/// SPEC §9 logs `security.rate_limited` once per key per window: true for the
+/// first rejection of `key` (limit name and caller) on this instance until
+/// `reset_s` seconds have passed.
+bool first_rejection(const std::string& key, int64_t reset_s);
+
 /// The limits of SPEC §3.9 for these settings.
 limit_spec global_limit(const config::settings& cfg);
 limit_spec auth_limit(const config::settings& cfg);
