@@ -2,6 +2,7 @@
 
 #include "actors/metrics.hpp"
 #include "config/log.hpp"
+#include "http/request_rules.hpp"
 
 namespace petcare::http {
 
@@ -99,9 +100,7 @@ void call::fail(const problem& p) {
   if (p.status >= 500 && p.code == "INTERNAL_ERROR")
     config::log(config::log_level::error, "http.internal_error",
                 {{"requestId", request_id}, {"route", route}, {"detail", p.reason}});
-  nlohmann::json body{
-    {"error", {{"code", p.code}, {"message", p.message}, {"requestId", request_id}}}};
-  send(p.status, json_type, body.dump(), &p);
+  send(p.status, json_type, problem_json(p, request_id), &p);
 }
 
 void call::fail(const caf::error& err) {

@@ -126,7 +126,10 @@ problem validation_error(const std::string& message) {
 problem to_problem(const caf::error& err) {
   using actors::errc;
   if (err.category() == actors::errc_category) {
-    auto [code, message] = context_of(err);
+    // Not a structured binding: C++17 lambdas cannot capture those (clang rejects it).
+    const auto ctx = context_of(err);
+    const std::string& code = ctx.first;
+    const std::string& message = ctx.second;
     auto with = [&](const char* fallback) {
       auto p = problem_for(code.empty() ? fallback : code);
       if (!message.empty())

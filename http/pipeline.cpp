@@ -9,24 +9,13 @@
 #include "actors/validation.hpp"
 #include "config/log.hpp"
 #include "http/json_body.hpp"
+#include "http/request_rules.hpp"
 #include "storage/crypto.hpp"
 #include "storage/idempotency.hpp"
 
 namespace petcare::http {
 
 namespace {
-
-constexpr size_t header_limit = 16 * 1024;
-
-bool valid_request_id(std::string_view id) {
-  if (id.empty() || id.size() > 128)
-    return false;
-  for (char ch : id)
-    if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' || ch == '_' || ch == ':'
-          || ch == '-'))
-      return false;
-  return true;
-}
 
 std::string client_ip(const actors::runtime& rt, const restinio::request_t& req) {
   auto peer = req.remote_endpoint().address().to_string();
@@ -64,17 +53,8 @@ size_t header_bytes(const restinio::request_t& req) {
 std::string bearer_of(const restinio::request_t& req) {
   auto h = req.header().opt_value_of(restinio::http_field::authorization);
   if (!h)
-    return {};
-  std::string v{*h};
-  if (v.size() < 7 || !std::equal(v.begin(), v.begin() + 7, "Bearer ",
-                                  [](char a, char b) { return std::tolower(a) == std::tolower(b); }))
-    return {};
-  auto token = v.substr(7);
-  while (!token.empty() && token.front() == ' ')
-    token.erase(token.begin());
-  while (!token.empty() && token.back() == ' ')
-    token.pop_back();
-  return token;
+    return bearer_token(std::nullopt);
+  return bearer_token(std::string_view{h->data(), h->size()});
 }
 
 void set_rate_headers(call& c, const actors::rate_outcome& o) {
@@ -83,10 +63,12 @@ void set_rate_headers(call& c, const actors::rate_outcome& o) {
   c.headers.emplace_back("X-RateLimit-Reset", std::to_string(o.reset_s));
 }
 
-void reject_rate(const call_ptr& c, const std::string& limit, const actors::rate_outcome& o) {
+void reject_rate(const call_ptr& c, const std::string& limit, const std::string& key,
+                 const actors::rate_outcome& o) {
   actors::metrics::instance().inc("rate_limit_rejections_total", {{"limit", limit}});
-  config::log(config::log_level::warn, "security.rate_limited",
-              {{"limit", limit}, {"requestId", c->request_id}, {"ipHash", c->ip_hash}});
+  if (actors::first_rejection(limit + '|' + key, o.reset_s))
+    config::log(config::log_level::warn, "security.rate_limited",
+                {{"limit", limit}, {"requestId", c->request_id}, {"ipHash", c->ip_hash}});
   c->fail(actors::rate_limited(limit, o.reset_s));
 }
 
@@ -99,15 +81,6 @@ void reject_auth(const call_ptr& c, const caf::error& err) {
   c->fail(p);
 }
 
-bool visible_ascii(std::string_view key) {
-  if (key.empty() || key.size() > 255)
-    return false;
-  for (char ch : key)
-    if (ch < 0x21 || ch > 0x7e)
-      return false;
-  return true;
-}
-
 /// SPEC §4.5: with an Idempotency-Key, the first answer is stored before it is
 /// sent and replayed to later requests with the same key; `run` executes otherwise.
 void with_idempotency(const call_ptr& c, caf::event_based_actor* self, std::function<void()> run) {
@@ -115,7 +88,7 @@ void with_idempotency(const call_ptr& c, caf::event_based_actor* self, std::func
   if (!header || (c->method != "POST" && c->method != "PATCH"))
     return run();
   std::string key{*header};
-  if (!visible_ascii(key))
+  if (!valid_idempotency_key(key))
     return c->fail(validation_error("Idempotency-Key must be 1-255 visible ASCII characters."));
   auto owner = c->user_id.empty() ? "ip:" + c->ip_hash : c->user_id;
   auto digest = storage::crypto::sha256_hex(c->req->body());
@@ -165,11 +138,9 @@ void authenticated_part(const call_ptr& c, const route& r, caf::event_based_acto
       std::optional<std::string_view> ctv;
       if (ct)
         ctv = std::string_view{ct->data(), ct->size()};
-      auto parsed = parse_body(ctv, c->req->body());
-      if (parsed.status == body_status::unsupported_media_type)
-        return c->fail(problem_for("UNSUPPORTED_MEDIA_TYPE"));
-      if (parsed.status == body_status::malformed)
-        return c->fail(problem_for("MALFORMED_JSON"));
+      parsed_body parsed{body_status::absent, nlohmann::json::object()};
+      if (auto refused = body_refusal(r.body, ctv, c->req->body(), parsed))
+        return c->fail(*refused);
       c->body_present = parsed.status == body_status::ok;
       c->body = std::move(parsed.value);
     }
@@ -203,19 +174,17 @@ void v1_pipeline(const call_ptr& c, match m, const std::string& oversize,
       key = "user:" + check.claims.sub;
   }
   actors::rate_take(self, rt, actors::global_limit(rt->cfg), key,
-                    [c, m, oversize, self](const actors::rate_outcome& o) {
+                    [c, m, oversize, self, key](const actors::rate_outcome& o) {
                       set_rate_headers(*c, o);
                       if (!oversize.empty())
                         return c->fail(problem_for(oversize));
-                      if (m.found == nullptr) {
-                        if (!m.allow.empty()) {
+                      if (auto refused = route_refusal(m)) {
+                        if (!m.allow.empty())
                           c->headers.emplace_back("Allow", m.allow);
-                          return c->fail(problem_for("METHOD_NOT_ALLOWED"));
-                        }
-                        return c->fail(problem_for("NOT_FOUND"));
+                        return c->fail(problem_for(refused));
                       }
                       if (!o.allowed)
-                        return reject_rate(c, "global", o);
+                        return reject_rate(c, "global", key, o);
                       const route& r = *m.found;
                       if (!r.auth_limit)
                         return authenticated_part(c, r, self);
@@ -223,7 +192,7 @@ void v1_pipeline(const call_ptr& c, match m, const std::string& oversize,
                                         "ip:" + c->client_ip,
                                         [c, &r, self](const actors::rate_outcome& a) {
                                           if (!a.allowed)
-                                            return reject_rate(c, "auth", a);
+                                            return reject_rate(c, "auth", "ip:" + c->client_ip, a);
                                           authenticated_part(c, r, self);
                                         });
                     });
@@ -266,10 +235,8 @@ restinio::request_handling_status_t handle_request(const actors::runtime_ptr& rt
   try {
     std::string path{req->header().path()};
     bool v1 = path == "/v1" || path.rfind("/v1/", 0) == 0;
-    const char* too_large = header_bytes(*req) > header_limit ? "HEADERS_TOO_LARGE"
-                            : static_cast<int64_t>(req->body().size()) > rt->cfg.http_body_limit_bytes
-                              ? "PAYLOAD_TOO_LARGE"
-                              : nullptr;
+    const char* too_large = size_refusal(header_bytes(*req), req->body().size(),
+                                         rt->cfg.http_body_limit_bytes);
     if (too_large != nullptr && !v1) {
       c->fail(problem_for(too_large));
       return restinio::request_accepted();
@@ -281,10 +248,10 @@ restinio::request_handling_status_t handle_request(const actors::runtime_ptr& rt
       c->route = m.path;
     c->params = m.params;
     if (!v1) {
-      if (m.found == nullptr) {
+      if (auto refused = route_refusal(m)) {
         if (!m.allow.empty())
           c->headers.emplace_back("Allow", m.allow);
-        c->fail(problem_for(m.allow.empty() ? "NOT_FOUND" : "METHOD_NOT_ALLOWED"));
+        c->fail(problem_for(refused));
         return restinio::request_accepted();
       }
       c->quiet = true;
