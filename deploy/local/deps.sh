@@ -15,7 +15,7 @@ PACKAGES=(
   # servers for development and tests
   postgresql redis-server
   # tools used by the scripts and tests
-  curl procps zbar-tools
+  curl procps zbar-tools python3 jq openssl shellcheck
 )
 
 # Packages from PACKAGES that are not fully installed ("ii").
