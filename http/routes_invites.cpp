@@ -52,30 +52,6 @@ actors::callback<tx_result> answer(const call_ptr& c, int status) {
   };
 }
 
-/// The known query parameters, each at most once; `error` is the first problem.
-struct query_values {
-  std::map<std::string, std::string, std::less<>> values;
-  std::string error;
-  std::optional<std::string_view> get(std::string_view name) const {
-    auto i = values.find(name);
-    return i == values.end() ? std::nullopt : std::optional<std::string_view>{i->second};
-  }
-};
-
-query_values read_query(const call& c, std::initializer_list<std::string_view> known) {
-  query_values q;
-  auto parsed = restinio::try_parse_query<restinio::parse_query_traits::relaxed>(c.req->header().query());
-  if (!parsed) {
-    q.error = "The query string is malformed.";
-    return q;
-  }
-  for (const auto& [key, value] : *parsed)
-    for (auto name : known)
-      if (key == name && !q.values.emplace(std::string{name}, std::string{value}).second && q.error.empty())
-        q.error = std::string{name} + " must be given at most once.";
-  return q;
-}
-
 /// Visibility from the household actor's snapshot, then the leader role (a
 /// 403 writes its `authorization.denied` audit row); `then` gets the snapshot.
 void as_leader(const call_ptr& c, caf::event_based_actor* self, const std::string& hid,
@@ -105,7 +81,7 @@ struct qr_request {
 
 qr_request read_qr_request(const call& c) {
   qr_request out;
-  auto q = read_query(c, {"size", "format"});
+  auto q = read_params(c, {"size", "format"});
   out.error = q.error;
   if (auto s = q.get("size")) {
     int v = 0;
@@ -225,7 +201,7 @@ void list_invites(const call_ptr& c, caf::event_based_actor* self) {
   if (invites_disabled(c))
     return;
   auto hid = path_id(*c, "householdId");
-  auto q = read_query(*c, {"status", "limit", "cursor"});
+  auto q = read_params(*c, {"status", "limit", "cursor"});
   std::string status{q.get("status").value_or("all")};
   if (status != "all" && status != "pending" && status != "accepted" && status != "revoked"
       && status != "expired" && q.error.empty())

@@ -110,23 +110,17 @@ void answer_read(const call_ptr& c, caf::event_based_actor* self, F read) {
 /// row), then `invalid` as a 400; `then` runs when all pass.
 void checked_read(const call_ptr& c, caf::event_based_actor* self, const std::string& hid,
                   bool leader_only, const std::string& invalid, std::function<void()> then) {
-  actors::visible_household(self, c->rt, c->user_id, hid, [=](caf::expected<storage::household_row> h) {
-    if (!h)
-      return fail(c, h.error());
-    if (leader_only && h->leader_id != c->user_id) {
-      auto who = ctx_of(*c);
-      actors::with_db<bool>(
-        self, c->rt,
-        [who, hid](storage::database& db) {
-          auto err = storage::households::audit_denied(db, who, hid, who.route, "NOT_HOUSEHOLD_LEADER");
-          return err ? caf::expected<bool>{std::move(err)} : caf::expected<bool>{true};
-        },
-        [c](caf::expected<bool>) { fail(c, storage::refused("NOT_HOUSEHOLD_LEADER")); });
-      return;
-    }
+  auto valid = [c, invalid, then] {
     if (!invalid.empty())
       return c->fail(validation_error(invalid));
     then();
+  };
+  if (leader_only)
+    return require_leader(c, self, hid, valid);
+  actors::visible_household(self, c->rt, c->user_id, hid, [c, valid](caf::expected<storage::household_row> h) {
+    if (!h)
+      return fail(c, h.error());
+    valid();
   });
 }
 
