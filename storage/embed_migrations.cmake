@@ -1,5 +1,6 @@
 # Writes a C++ source defining petcare::storage::embedded_migrations() from SQL files.
-# Usage: cmake -DOUT=<file.cpp> "-DFILES=<a.sql;b.sql>" -P storage/embed_migrations.cmake
+# Usage: cmake -DOUT=<file.cpp> "-DFILES=<a.sql|b.sql>" -P storage/embed_migrations.cmake
+# ('|' or ';' separate the files; the build passes '|', which survives any shell).
 # Each file's bytes are embedded as a hex char array, so any SQL content (quotes,
 # backslashes, `)"` sequences, even NUL bytes) survives unchanged; the checksum the
 # runner computes is therefore over exactly the file on disk.
@@ -16,6 +17,7 @@ set(seen_versions "")
 set(index 0)
 # CMake regexes have no {n}: spell out 24 bytes per generated source line.
 string(REPEAT "0x..," 24 row_pattern)
+string(REPLACE "|" ";" FILES "${FILES}")
 list(SORT FILES)
 foreach(path IN LISTS FILES)
   get_filename_component(name "${path}" NAME)
