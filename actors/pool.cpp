@@ -68,6 +68,9 @@ caf::behavior pool_supervisor(caf::stateful_actor<pool_state>* self, pool_config
   st.cfg = std::move(cfg);
   st.last_finish = clock::now();
   st.slots.resize(std::max<size_t>(st.cfg.max, 1));
+  const std::string timeouts_family = st.cfg.name == "database" ? "db_pool_acquire_timeouts_total"
+                                                                : "redis_pool_acquire_timeouts_total";
+  metrics::instance().inc(timeouts_family, {}, 0); // an unlabelled family is always present (SPEC §5)
 
   auto spawn_worker = [self](size_t i) {
     auto& s = self->state.slots[i];
@@ -221,8 +224,7 @@ caf::behavior pool_supervisor(caf::stateful_actor<pool_state>* self, pool_config
       if (stalled())
         fail_waiting();
       while (!st.queue.empty() && st.queue.front().deadline <= now) {
-        metrics::instance().inc(st.cfg.name == "database" ? "db_pool_acquire_timeouts_total"
-                                                          : "redis_pool_acquire_timeouts_total");
+        metrics::instance().inc(timeouts_family);
         st.queue.front().rp.deliver(storage::make_error(storage::errc::timeout));
         st.queue.pop_front();
       }

@@ -16,6 +16,40 @@ user_row to_user(const pqxx::row& r) {
 
 } // namespace
 
+namespace {
+
+std::function<void(const std::string&)>& notification_observer() {
+  static std::function<void(const std::string&)> observer;
+  return observer;
+}
+
+thread_local notification_tally* current_tally = nullptr;
+
+} // namespace
+
+void on_notifications_created(std::function<void(const std::string& type)> observer) {
+  notification_observer() = std::move(observer);
+}
+
+notification_tally::notification_tally() : outer_(current_tally) { current_tally = this; }
+
+notification_tally::~notification_tally() { current_tally = outer_; }
+
+void notification_tally::committed() {
+  if (outer_ != nullptr) { // nested call: the outer one decides
+    outer_->types_.insert(outer_->types_.end(), types_.begin(), types_.end());
+  } else if (auto& observer = notification_observer()) {
+    for (const auto& t : types_)
+      observer(t);
+  }
+  types_.clear();
+}
+
+void notification_tally::add(const std::string& type) {
+  if (current_tally != nullptr)
+    current_tally->types_.push_back(type);
+}
+
 database::database(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
 
 database::~database() = default;
@@ -24,6 +58,8 @@ caf::expected<std::unique_ptr<database>> database::open(const std::string& url) 
   try {
     auto p = std::make_unique<impl>();
     p->conn = std::make_unique<pqxx::connection>(url);
+    // "now() + N days" must mean N × 86,400 s (SPEC §3.2), whatever the server's zone.
+    pqxx::nontransaction{*p->conn}.exec("SET TIME ZONE 'UTC'");
     return std::unique_ptr<database>{new database(std::move(p))};
   } catch (const std::exception&) {
     return make_error(errc::unavailable);

@@ -6,6 +6,7 @@
 #include <caf/expected.hpp>
 
 #include <memory>
+#include <functional>
 #include <string>
 
 #include "storage/connection.hpp"
@@ -67,5 +68,9 @@ private:
   explicit database(std::unique_ptr<impl> p);
   std::unique_ptr<impl> impl_;
 };
+
+/// Called with each notification type a successful storage call wrote (after its
+/// commit), once per notification; set once at start (the metrics counter).
+void on_notifications_created(std::function<void(const std::string& type)> observer);
 
 } // namespace petcare::storage

@@ -126,6 +126,7 @@ void notify(pqxx::work& tx, const std::string& user, const std::string& type,
   prepared0(tx, "INSERT INTO notifications (user_id, type, title, body, data) "
                   "VALUES ($1, $2, $3, $4, $5::jsonb)",
                   user, type, title, body, data.dump());
+  notification_tally::add(type);
 }
 
 void audit(pqxx::work& tx, const std::string& hid, const std::string& actor,

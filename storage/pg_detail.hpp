@@ -7,6 +7,10 @@
 #include <caf/make_message.hpp>
 #include <caf/message.hpp>
 
+#include <string>
+#include <type_traits>
+#include <vector>
+
 #include "storage/database.hpp"
 
 namespace petcare::storage {
@@ -16,8 +20,9 @@ struct database::impl {
   bool broken = false;
 };
 
-/// Milliseconds since the epoch, as SQL that reads a timestamptz column.
-#define PETCARE_MS(col) "(extract(epoch from " col ") * 1000)::bigint"
+/// Milliseconds since the epoch, as SQL that reads a timestamptz column. Truncated
+/// (floor), like to_char's MS in PETCARE_ISO, so one instant prints the same everywhere.
+#define PETCARE_MS(col) "floor(extract(epoch from " col ") * 1000)::bigint"
 
 /// errc::query_failed carrying the server's message, for the error log only.
 inline caf::error query_failed(const std::string& what) {
@@ -27,10 +32,36 @@ inline caf::error query_failed(const std::string& what) {
 
 /// Runs `f` and turns libpqxx exceptions into storage errors; a broken
 /// connection marks the worker's connection unusable.
+/// The notification types written by the storage call running on this thread,
+/// reported to the on_notifications_created observer only when the call
+/// succeeded (its transaction committed).
+class notification_tally {
+public:
+  notification_tally();
+  ~notification_tally();
+  notification_tally(const notification_tally&) = delete;
+  notification_tally& operator=(const notification_tally&) = delete;
+  void committed();
+  /// From notify(): one notification of `type` in the current transaction.
+  static void add(const std::string& type);
+
+private:
+  std::vector<std::string> types_;
+  notification_tally* outer_;
+};
+
 template <class F>
 auto guarded(database::impl& d, F&& f) -> decltype(f()) {
   try {
-    return f();
+    notification_tally tally;
+    auto result = f();
+    if constexpr (std::is_same_v<decltype(result), caf::error>) {
+      if (!result)
+        tally.committed();
+    } else if (result) {
+      tally.committed();
+    }
+    return result;
   } catch (const pqxx::broken_connection&) {
     d.broken = true;
     return make_error(errc::unavailable);

@@ -4,6 +4,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <map>
 #include <regex>
 #include <set>
 #include <string>
@@ -721,6 +722,84 @@ BOOST_AUTO_TEST_CASE(sixth_join_request_in_an_hour_is_rate_limited) {
   // Another user is not affected.
   auto v = make_user("calm-joiner@example.com");
   request_join(client(), v, hs[6].code);
+}
+
+// --- one instant, one string ----------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(household_created_entry_has_the_household_s_created_at) {
+  for (int i = 0; i < 8; ++i) {
+    BOOST_TEST_CONTEXT("household " << i) {
+      auto l = make_user("created-entry" + std::to_string(i) + "@example.com");
+      auto h = create_household(client(), l, "Entry Home " + std::string(1, static_cast<char>('A' + i)));
+      auto created = h.body.value("createdAt", "");
+      auto log = client().get("/v1/households/" + h.id + "/audit-log", l.auth());
+      BOOST_TEST_REQUIRE(log.status == 200, describe(log));
+      BOOST_TEST_REQUIRE(log.json["entries"].size() == 1u, log.body);
+      BOOST_TEST(log.json["entries"][0]["action"] == "household.created");
+      BOOST_TEST(log.json["entries"][0]["createdAt"] == created,
+                 "household.created at " << log.json["entries"][0]["createdAt"] << ", household " << created);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(an_instant_prints_the_same_in_every_answer) {
+  // Milliseconds are truncated everywhere (rounding in one place and truncating in
+  // another differed for about half of all instants): check many instants.
+  auto iso_in_db = [](const std::string& sql, const std::vector<std::string>& params) {
+    return pg::scalar("SELECT to_char((" + sql + ") AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')",
+                      params);
+  };
+
+  // Households: createdAt of the 201, of the view and of PostgreSQL.
+  for (int i = 0; i < 8; ++i) {
+    BOOST_TEST_CONTEXT("household " << i) {
+      auto l = make_user("instant-leader" + std::to_string(i) + "@example.com");
+      auto h = create_household(client(), l, "Instant Home " + std::string(1, static_cast<char>('A' + i)));
+      auto created = h.body.value("createdAt", "");
+      BOOST_TEST(std::regex_match(created, out_time), created);
+      BOOST_TEST(created == iso_in_db("SELECT created_at FROM households WHERE id = $1", {h.id}));
+      auto view = client().get("/v1/households/" + h.id, l.auth());
+      BOOST_TEST_REQUIRE(view.status == 200, describe(view));
+      BOOST_TEST(view.json["household"]["createdAt"] == created);
+      BOOST_TEST(view.json["household"]["updatedAt"] == h.body["updatedAt"]);
+      BOOST_TEST(view.json["members"][0]["joinedAt"]
+                 == iso_in_db("SELECT joined_at FROM household_members WHERE user_id = $1", {l.id}));
+    }
+  }
+
+  // Members: joinedAt of the approval, of the household view and of the member list.
+  auto l = make_user("instant-joins@example.com");
+  auto h = create_household(client(), l, "Instant Joins");
+  std::map<std::string, std::string> joined; // user id -> joinedAt of the approval
+  for (int i = 0; i < 8; ++i) {
+    auto u = make_user("instant-member" + std::to_string(i) + "@example.com");
+    auto m = add_member(client(), l, h, u);
+    joined[u.id] = m.value("joinedAt", "");
+    BOOST_TEST(std::regex_match(joined[u.id], out_time), joined[u.id]);
+    BOOST_TEST(joined[u.id] == iso_in_db("SELECT joined_at FROM household_members WHERE user_id = $1", {u.id}));
+  }
+  auto view = client().get("/v1/households/" + h.id, l.auth());
+  auto list = client().get("/v1/households/" + h.id + "/members", l.auth());
+  auto mine = client().get("/v1/households/me", l.auth());
+  BOOST_TEST_REQUIRE(view.status == 200, describe(view));
+  BOOST_TEST_REQUIRE(list.status == 200, describe(list));
+  BOOST_TEST_REQUIRE(view.json["members"].size() == 9u, view.body);
+  BOOST_TEST_REQUIRE(list.json["members"].size() == 9u, list.body);
+  BOOST_TEST(mine.json["members"] == view.json["members"]);
+  for (size_t i = 0; i < 9; ++i) {
+    const auto& v = view.json["members"][i];
+    const auto& e = list.json["members"][i];
+    auto uid = v.value("userId", "");
+    BOOST_TEST_CONTEXT("member " << uid) {
+      BOOST_TEST(e.value("userId", "") == uid, "the same order in both");
+      BOOST_TEST(v.value("joinedAt", "") == e.value("joinedAt", ""));
+      if (uid == l.id) {
+        BOOST_TEST(v.value("joinedAt", "") == h.body.value("createdAt", ""), "the creator joins as it is created");
+      } else {
+        BOOST_TEST(v.value("joinedAt", "") == joined[uid]);
+      }
+    }
+  }
 }
 
 // --- welcome flag -------------------------------------------------------------------------------
