@@ -88,7 +88,12 @@ void forget_session(caf::event_based_actor* self, const runtime_ptr& rt, const s
 
 void authenticate(caf::event_based_actor* self, const runtime_ptr& rt, const std::string& token,
                   callback<caller> done) {
-  auto check = verify_access_token(rt->cfg.jwt_secret, token, now_ms() / 1000);
+  authenticate(self, rt, verify_access_token(rt->cfg.jwt_secret, token, now_ms() / 1000),
+               std::move(done));
+}
+
+void authenticate(caf::event_based_actor* self, const runtime_ptr& rt, const token_check& check,
+                  callback<caller> done) {
   switch (check.status) {
     case token_status::ok:
       break;

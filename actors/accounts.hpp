@@ -9,6 +9,7 @@
 #include <string>
 
 #include "actors/runtime.hpp"
+#include "actors/tokens.hpp"
 #include "storage/rows.hpp"
 
 namespace petcare::actors {
@@ -38,6 +39,9 @@ struct client_info {
 /// Checks a bearer token: signature, claims, expiry, then the session (memory →
 /// Redis → PostgreSQL). Errors: invalid_token / token_expired with the reason.
 void authenticate(caf::event_based_actor* self, const runtime_ptr& rt, const std::string& token,
+                  callback<caller> done);
+/// The same for a token whose signature and claims were already checked.
+void authenticate(caf::event_based_actor* self, const runtime_ptr& rt, const token_check& check,
                   callback<caller> done);
 
 void register_account(caf::event_based_actor* self, const runtime_ptr& rt, std::string email,

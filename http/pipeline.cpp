@@ -1,5 +1,6 @@
 #include "http/pipeline.hpp"
 
+#include <cctype>
 #include <regex>
 
 #include "actors/accounts.hpp"
@@ -81,6 +82,21 @@ void reject_auth(const call_ptr& c, const caf::error& err) {
   c->fail(p);
 }
 
+/// Routes whose answer carries a token or a secret: stored sealed (SPEC §9).
+bool answer_carries_secret(const std::string& route) {
+  return route == "/v1/auth/register" || route == "/v1/auth/login" || route == "/v1/auth/refresh"
+         || route == "/v1/households/{householdId}/webhooks";
+}
+
+/// The request's own path, ids lower-cased as the router normalises them: the
+/// "route" an Idempotency-Key is bound to (another resource is another request).
+std::string idempotency_route(const call& c) {
+  std::string path{c.req->header().path()};
+  for (auto& ch : path)
+    ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return path;
+}
+
 /// SPEC §4.5: with an Idempotency-Key, the first answer is stored before it is
 /// sent and replayed to later requests with the same key; `run` executes otherwise.
 void with_idempotency(const call_ptr& c, caf::event_based_actor* self, std::function<void()> run) {
@@ -95,8 +111,9 @@ void with_idempotency(const call_ptr& c, caf::event_based_actor* self, std::func
   auto rt = c->rt;
   actors::with_db<storage::idempotency::claim>(
     self, rt,
-    [owner, key, method = c->method, route = c->route, digest](storage::database& db) {
-      return storage::idempotency::take(db, owner, key, method, route, digest);
+    [owner, key, method = c->method, route = idempotency_route(*c), digest,
+     encryption_key = rt->cfg.encryption_key](storage::database& db) {
+      return storage::idempotency::take(db, owner, key, method, route, digest, encryption_key);
     },
     [c, self, rt, owner, key, run](caf::expected<storage::idempotency::claim> cl) {
       using storage::idempotency::claim_outcome;
@@ -107,6 +124,10 @@ void with_idempotency(const call_ptr& c, caf::event_based_actor* self, std::func
           return c->fail(problem_for("IDEMPOTENCY_KEY_REUSED"));
         case claim_outcome::in_use:
           return c->fail(problem_for("IDEMPOTENCY_KEY_IN_USE"));
+        case claim_outcome::unreadable: // sealed under another ENCRYPTION_KEY: instances disagree
+          config::log(config::log_level::error, "idempotency.unreadable_answer",
+                      {{"requestId", c->request_id}});
+          return c->fail(problem_for("INTERNAL_ERROR"));
         case claim_outcome::replay:
           c->headers.emplace_back("Idempotent-Replayed", "true");
           if (cl->body.empty())
@@ -115,14 +136,17 @@ void with_idempotency(const call_ptr& c, caf::event_based_actor* self, std::func
         case claim_outcome::claimed:
           break;
       }
-      c->before_send = [self, rt, owner, key](int status, const std::string& body,
-                                              std::function<void()> transmit) {
-        // A failure on our side (5xx) is not an answer to keep: the client may retry.
+      auto seal_key = answer_carries_secret(c->route) ? rt->cfg.encryption_key : std::string{};
+      c->before_send = [self, rt, owner, key, seal_key](int status, const std::string& body,
+                                                        std::function<void()> transmit) {
+        // A failure on our side (5xx) and a rate limit (429) are not answers to
+        // keep: the client may retry, and a replayed 429 would lack Retry-After.
+        bool keep = status < 500 && status != 429;
         actors::with_db<bool>(
           self, rt,
-          [owner, key, status, body](storage::database& db) {
-            return status >= 500 ? storage::idempotency::drop(db, owner, key)
-                                 : storage::idempotency::store(db, owner, key, status, body);
+          [owner, key, status, body, keep, seal_key](storage::database& db) {
+            return keep ? storage::idempotency::store(db, owner, key, status, body, seal_key)
+                        : storage::idempotency::drop(db, owner, key);
           },
           [transmit](caf::expected<bool>) { transmit(); });
       };
@@ -130,8 +154,11 @@ void with_idempotency(const call_ptr& c, caf::event_based_actor* self, std::func
     });
 }
 
-/// Steps after the limits: authentication, idempotency, body, handler.
-void authenticated_part(const call_ptr& c, const route& r, caf::event_based_actor* self) {
+/// Steps after the limits: authentication, idempotency, body, handler. `token`
+/// is the bearer token as the global limit already checked it (signature once
+/// per request).
+void authenticated_part(const call_ptr& c, const route& r, caf::event_based_actor* self,
+                        const actors::token_check& token) {
   auto run_handler = [c, &r, self] {
     if (r.body != body_rule::none) {
       auto ct = c->req->header().opt_value_of(restinio::http_field::content_type);
@@ -148,8 +175,7 @@ void authenticated_part(const call_ptr& c, const route& r, caf::event_based_acto
   };
   if (!r.auth)
     return with_idempotency(c, self, run_handler);
-  auto token = bearer_of(*c->req);
-  if (token.empty())
+  if (bearer_of(*c->req).empty())
     return reject_auth(c, actors::make_error(actors::errc::auth_required));
   actors::authenticate(self, c->rt, token, [c, self, run_handler](caf::expected<actors::caller> who) {
     if (!who) {
@@ -168,13 +194,14 @@ void v1_pipeline(const call_ptr& c, match m, const std::string& oversize,
   auto& rt = c->rt;
   // Global limit key: the user of a valid token, else the client IP (SPEC §3.9).
   std::string key = "ip:" + c->client_ip;
-  if (auto token = bearer_of(*c->req); !token.empty()) {
-    auto check = actors::verify_access_token(rt->cfg.jwt_secret, token, actors::now_ms() / 1000);
-    if (check.status == actors::token_status::ok)
-      key = "user:" + check.claims.sub;
+  actors::token_check token;
+  if (auto bearer = bearer_of(*c->req); !bearer.empty()) {
+    token = actors::verify_access_token(rt->cfg.jwt_secret, bearer, actors::now_ms() / 1000);
+    if (token.status == actors::token_status::ok)
+      key = "user:" + token.claims.sub;
   }
   actors::rate_take(self, rt, actors::global_limit(rt->cfg), key,
-                    [c, m, oversize, self, key](const actors::rate_outcome& o) {
+                    [c, m, oversize, self, key, token](const actors::rate_outcome& o) {
                       set_rate_headers(*c, o);
                       if (!oversize.empty())
                         return c->fail(problem_for(oversize));
@@ -187,13 +214,13 @@ void v1_pipeline(const call_ptr& c, match m, const std::string& oversize,
                         return reject_rate(c, "global", key, o);
                       const route& r = *m.found;
                       if (!r.auth_limit)
-                        return authenticated_part(c, r, self);
+                        return authenticated_part(c, r, self, token);
                       actors::rate_take(self, c->rt, actors::auth_limit(c->rt->cfg),
                                         "ip:" + c->client_ip,
-                                        [c, &r, self](const actors::rate_outcome& a) {
+                                        [c, &r, self, token](const actors::rate_outcome& a) {
                                           if (!a.allowed)
                                             return reject_rate(c, "auth", "ip:" + c->client_ip, a);
-                                          authenticated_part(c, r, self);
+                                          authenticated_part(c, r, self, token);
                                         });
                     });
 }

@@ -1,12 +1,44 @@
 #include "storage/idempotency.hpp"
 
+#include "storage/crypto.hpp"
+#include "storage/outbox.hpp"
 #include "storage/pg_detail.hpp"
 
 namespace petcare::storage::idempotency {
 
+namespace {
+
+constexpr std::string_view sealed_prefix = "sealed:v1:";
+
+std::string associated_data(const std::string& owner, const std::string& key) {
+  return owner + '\n' + key;
+}
+
+/// "sealed:v1:<nonce>.<ciphertext>", both base64url.
+std::string seal_body(const std::string& seal_key, const std::string& owner, const std::string& key,
+                      const std::string& body) {
+  auto s = outbox::seal(seal_key, body, associated_data(owner, key));
+  return std::string{sealed_prefix} + crypto::base64url(s.nonce) + '.' + crypto::base64url(s.ciphertext);
+}
+
+std::optional<std::string> open_body(const std::string& encryption_key, const std::string& owner,
+                                     const std::string& key, std::string_view stored) {
+  stored.remove_prefix(sealed_prefix.size());
+  auto dot = stored.find('.');
+  if (dot == std::string_view::npos)
+    return std::nullopt;
+  auto nonce = crypto::base64url_decode(stored.substr(0, dot));
+  auto ciphertext = crypto::base64url_decode(stored.substr(dot + 1));
+  if (!nonce || !ciphertext)
+    return std::nullopt;
+  return outbox::open(encryption_key, {*nonce, *ciphertext}, associated_data(owner, key));
+}
+
+} // namespace
+
 caf::expected<claim> take(database& db, const std::string& owner, const std::string& key,
                           const std::string& method, const std::string& route,
-                          const std::string& body_sha256) {
+                          const std::string& body_sha256, const std::string& encryption_key) {
   auto& d = db.internals();
   return guarded(d, [&]() -> caf::expected<claim> {
     pqxx::work tx{*d.conn};
@@ -34,19 +66,26 @@ caf::expected<claim> take(database& db, const std::string& owner, const std::str
       out.outcome = claim_outcome::replay;
       out.status = r[4].as<int>();
       out.body = r[5].as<std::string>();
+      if (out.body.rfind(sealed_prefix, 0) == 0) {
+        auto plain = open_body(encryption_key, owner, key, out.body);
+        out.body = plain.value_or(std::string{});
+        if (!plain)
+          out.outcome = claim_outcome::unreadable;
+      }
     }
     return out;
   });
 }
 
 caf::expected<bool> store(database& db, const std::string& owner, const std::string& key,
-                          int status, const std::string& body) {
+                          int status, const std::string& body, const std::string& seal_key) {
   auto& d = db.internals();
   return guarded(d, [&]() -> caf::expected<bool> {
     pqxx::work tx{*d.conn};
     tx.exec_params("UPDATE idempotency_keys SET status = 'done', response_status = $3, response_body = $4 "
                    "WHERE owner = $1 AND key = $2",
-                   owner, key, status, body);
+                   owner, key, status,
+                   seal_key.empty() || body.empty() ? body : seal_body(seal_key, owner, key, body));
     tx.commit();
     return true;
   });
