@@ -58,11 +58,21 @@ actors::callback<actors::auth_result> answer_auth(const call_ptr& c, int status)
   };
 }
 
+/// SPEC §4.1: a control character in a string field is a VALIDATION_ERROR naming
+/// the field (password and refresh token have no rule that allows one).
+std::optional<problem> control_refusal(const std::string& field, const std::string& value) {
+  if (!actors::has_control(value))
+    return std::nullopt;
+  return validation_error(field + " must not contain control characters.");
+}
+
 void register_handler(const call_ptr& c, caf::event_based_actor* self) {
   std::optional<problem> err;
   auto email = required_string(c->body, "email", err);
   auto password = required_string(c->body, "password", err);
   auto display = required_string(c->body, "displayName", err);
+  if (!err)
+    err = control_refusal("password", *password);
   if (err)
     return c->fail(*err);
   auto normalized = actors::normalize_email(*email);
@@ -82,6 +92,8 @@ void login_handler(const call_ptr& c, caf::event_based_actor* self) {
   std::optional<problem> err;
   auto email = required_string(c->body, "email", err);
   auto password = required_string(c->body, "password", err);
+  if (!err)
+    err = control_refusal("password", *password);
   if (err)
     return c->fail(*err);
   // A malformed email cannot exist; it still costs one dummy verification.
@@ -92,6 +104,8 @@ void login_handler(const call_ptr& c, caf::event_based_actor* self) {
 void refresh_handler(const call_ptr& c, caf::event_based_actor* self) {
   std::optional<problem> err;
   auto token = required_string(c->body, "refreshToken", err);
+  if (!err)
+    err = control_refusal("refreshToken", *token);
   if (err)
     return c->fail(*err);
   actors::refresh(self, c->rt, *token, answer_auth(c, 200));

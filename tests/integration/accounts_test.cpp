@@ -266,6 +266,46 @@ BOOST_AUTO_TEST_CASE(refresh_rejects_empty_garbage_and_foreign_secrets) {
   BOOST_TEST(ok.status == 200, describe(ok));
 }
 
+BOOST_AUTO_TEST_CASE(control_characters_in_passwords_and_refresh_tokens_are_validation_errors) {
+  const std::string password_msg = "password must not contain control characters.";
+  // U+0001, tab, newline, U+001F, DEL, and the C1 control U+0085 (SPEC §4.1: U+0000–U+001F, U+007F–U+009F).
+  const std::vector<std::string> passwords{"pass\u0001word123", "pass\tword123", "pass\nword123",
+                                           "pass\u001fword123", "pass\u007fword123", "pass\u0085word123"};
+  for (const auto& p : passwords) {
+    BOOST_TEST_CONTEXT("password " << json(p).dump()) {
+      auto r = client().post("/v1/auth/register", reg("ctl@example.com", p, "Control"));
+      BOOST_TEST(is_error(r, 400, "VALIDATION_ERROR", password_msg));
+    }
+  }
+  BOOST_TEST(users() == 0);
+  BOOST_TEST(pg::count("SELECT count(*) FROM sessions") == 0);
+
+  // Login: refused as a field error before any credential check, even when the
+  // stored password (written around the API) is exactly that string.
+  const std::string odd = "pass\u0001word123";
+  auto id = insert_user("ctl-login@example.com", odd);
+  for (const auto& p : passwords) {
+    BOOST_TEST_CONTEXT("login password " << json(p).dump()) {
+      auto r = client().post("/v1/auth/login", {{"email", "ctl-login@example.com"}, {"password", p}});
+      BOOST_TEST(is_error(r, 400, "VALIDATION_ERROR", password_msg));
+    }
+  }
+  BOOST_TEST(pg::count("SELECT count(*) FROM sessions WHERE user_id = $1", {id}) == 0);
+  BOOST_TEST(pg::count("SELECT count(*) FROM users WHERE id = $1 AND last_login_at IS NOT NULL", {id}) == 0);
+
+  // Refresh.
+  auto u = register_user("ctl-refresh@example.com");
+  for (std::string token : {std::string{"a\u0001b"}, u.refresh + "\u0001", "\u007f" + u.refresh}) {
+    BOOST_TEST_CONTEXT("refreshToken " << json(token).dump()) {
+      auto r = client().post("/v1/auth/refresh", {{"refreshToken", token}});
+      BOOST_TEST(is_error(r, 400, "VALIDATION_ERROR", "refreshToken must not contain control characters."));
+    }
+  }
+  // Nothing happened to the session: the real token still rotates once.
+  BOOST_TEST(pg::count("SELECT count(*) FROM sessions WHERE id = $1 AND revoked_at IS NULL", {u.sid}) == 1);
+  BOOST_TEST(client().post("/v1/auth/refresh", {{"refreshToken", u.refresh}}).status == 200);
+}
+
 BOOST_AUTO_TEST_CASE(logout_revokes_the_session_at_once) {
   auto u = register_user("jack@example.com", "jack's password");
   auto other = client().post("/v1/auth/login", {{"email", u.email}, {"password", "jack's password"}});
