@@ -228,20 +228,20 @@ void checked_mutation(caf::event_based_actor* self, const runtime_ptr& rt, mutat
   visible_household(self, rt, m.who.user_id, m.hid, [=](caf::expected<storage::household_row> h) {
     if (!h)
       return done(std::move(h.error()));
-    if (m.leader_only && h->leader_id != m.who.user_id) {
-      auto who = m.who;
-      auto hid = m.hid;
+    // A 403 to a member also writes authorization.denied (SPEC §4.4).
+    auto deny = [self, rt, &m, done](std::string code) {
       with_db<bool>(
         self, rt,
-        [who, hid](storage::database& db) {
-          auto err = storage::households::audit_denied(db, who, hid, who.route, "NOT_HOUSEHOLD_LEADER");
+        [who = m.who, hid = m.hid, code](storage::database& db) {
+          auto err = storage::households::audit_denied(db, who, hid, who.route, code);
           return err ? caf::expected<bool>{std::move(err)} : caf::expected<bool>{true};
         },
-        [done](caf::expected<bool>) { done(storage::refused("NOT_HOUSEHOLD_LEADER")); });
-      return;
-    }
+        [done, code](caf::expected<bool>) { done(storage::refused(code)); });
+    };
+    if (m.leader_only && h->leader_id != m.who.user_id)
+      return deny("NOT_HOUSEHOLD_LEADER");
     if (!m.refusal.empty())
-      return done(storage::refused(m.refusal));
+      return m.refusal_denies ? deny(m.refusal) : done(storage::refused(m.refusal));
     if (!m.validation_error.empty())
       return done(storage::refused("VALIDATION_ERROR", m.validation_error));
     if (!m.limit)
@@ -264,35 +264,27 @@ void checked_mutation(caf::event_based_actor* self, const runtime_ptr& rt, mutat
 void create_household(caf::event_based_actor* self, const runtime_ptr& rt,
                       const storage::actor_ctx& who, std::string name,
                       std::optional<std::string> description, callback<storage::tx_result> done) {
-  // ALREADY_IN_HOUSEHOLD (409) outranks the operation limit (429) in SPEC §4.1.
-  with_db<std::string>(
-    self, rt, [u = who.user_id](storage::database& db) { return storage::households::of_user(db, u); },
-    [=](caf::expected<std::string> current) {
-      if (!current)
-        return done(std::move(current.error()));
-      if (!current->empty())
-        return done(storage::refused("ALREADY_IN_HOUSEHOLD"));
-      auto spec = household_create_limit();
-      rate_reserve(self, rt, spec, who.user_id, [=](const rate_outcome& o) {
-        if (!o.allowed)
-          return done(rate_limited(spec.name, o.reset_s));
-        auto gen = invite_code_generator();
-        with_db<storage::tx_result>(
-          self, rt,
-          [=](storage::database& db) {
-            return storage::households::create(db, who, name, description, gen);
-          },
-          [=](caf::expected<storage::tx_result> r) {
-            if (!r) {
-              rate_release(self, rt, spec, who.user_id, o.member);
-            } else {
-              rate_commit(self, rt, spec, who.user_id, o.member);
-              directory()->put(who.user_id, r->household.id);
-            }
-            done(std::move(r));
-          });
+  // SPEC §4.1: operation limit (429) before state (409); the create row does not
+  // refine that order (join's does). The transaction's ALREADY_IN_HOUSEHOLD is
+  // authoritative; a refused create gives its slot back.
+  auto spec = household_create_limit();
+  rate_reserve(self, rt, spec, who.user_id, [=](const rate_outcome& o) {
+    if (!o.allowed)
+      return done(rate_limited(spec.name, o.reset_s));
+    auto gen = invite_code_generator();
+    with_db<storage::tx_result>(
+      self, rt,
+      [=](storage::database& db) { return storage::households::create(db, who, name, description, gen); },
+      [=](caf::expected<storage::tx_result> r) {
+        if (!r) {
+          rate_release(self, rt, spec, who.user_id, o.member);
+        } else {
+          rate_commit(self, rt, spec, who.user_id, o.member);
+          directory()->put(who.user_id, r->household.id);
+        }
+        done(std::move(r));
       });
-    });
+  });
 }
 
 void join_household(caf::event_based_actor* self, const runtime_ptr& rt,

@@ -31,6 +31,7 @@ struct mutation {
   std::string hid;
   bool leader_only = true;
   std::string refusal;                 ///< a code refused right after the role check
+  bool refusal_denies = false;         ///< `refusal` is a 403: audited like the role check
   std::string validation_error;        ///< reported after the role check
   std::optional<limit_spec> limit;     ///< operation limit, keyed by `limit_key`
   std::string limit_key;

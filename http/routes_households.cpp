@@ -230,8 +230,10 @@ void remove_member(const call_ptr& c, caf::event_based_actor* self) {
   m.who = ctx_of(*c);
   m.hid = path_id(*c, "householdId");
   auto user = path_id(*c, "userId");
-  if (user == c->user_id)
+  if (user == c->user_id) {
     m.refusal = "CANNOT_REMOVE_SELF";
+    m.refusal_denies = true;
+  }
   m.limit = actors::member_remove_limit();
   m.limit_key = m.hid;
   m.run = actors::tx::remove_member(m.who, m.hid, user);

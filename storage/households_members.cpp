@@ -243,6 +243,8 @@ caf::expected<tx_result> extend(database& db, const actor_ctx& who, const std::s
                     "temporary_expires_at = to_timestamp($2::double precision / 1000), "
                     "last_warning_days = NULL, updated_at = now() WHERE id = $1",
                     row_id, expires_at_ms);
+    if (lapsed) // a member again: their requests elsewhere end (SPEC §3.3)
+      close_other_requests(tx, user, hid, who.request_id);
     audit(tx, hid, who.user_id, "temporary_access.extended", user, "",
           {{"reactivated", lapsed}}, who.request_id);
     tx_result out;

@@ -4,6 +4,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <cctype>
 #include <set>
 #include <string>
 #include <thread>
@@ -459,6 +460,46 @@ BOOST_AUTO_TEST_CASE(removal_refusals) {
   BOOST_TEST(audit_of(h.id, "member.removed").size() == 1u);
 }
 
+BOOST_AUTO_TEST_CASE(a_leader_removing_themself_is_denied_and_audited) {
+  auto l = make_user("rms-leader@example.com");
+  auto h = create_household(client(), l, "Self Home");
+  auto m = make_user("rms-member@example.com");
+  add_member(client(), l, h, m);
+  const std::string base = "/v1/households/" + h.id + "/members/";
+  std::string shouted = l.id; // the same id upper-cased (SPEC §4.1: normalised)
+  for (auto& ch : shouted)
+    ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+
+  std::vector<std::string> request_ids;
+  for (const auto& uid : {l.id, shouted}) {
+    BOOST_TEST_CONTEXT("DELETE " << base << uid) {
+      auto r = client().call("DELETE", base + uid, l.auth());
+      BOOST_TEST(is_error(r, 403, "CANNOT_REMOVE_SELF", hmsg::cannot_remove_self));
+      request_ids.push_back(r.header("X-Request-Id").value_or("?"));
+    }
+  }
+  auto audit = audit_of(h.id, "authorization.denied");
+  BOOST_TEST_REQUIRE(audit.size() == 2u, "one authorization.denied row per 403");
+  for (size_t i = 0; i < audit.size(); ++i) {
+    BOOST_TEST(audit[i].actor.value_or("") == l.id);
+    BOOST_TEST(!audit[i].target.has_value());
+    BOOST_TEST(!audit[i].subject.has_value());
+    BOOST_TEST(audit[i].metadata.value("code", "") == "CANNOT_REMOVE_SELF", audit[i].metadata.dump());
+    BOOST_TEST(audit[i].metadata.value("route", "") == "/v1/households/{householdId}/members/{userId}",
+               audit[i].metadata.dump());
+    BOOST_TEST(audit[i].metadata.dump().find(h.code) == std::string::npos);
+  }
+  std::set<std::string> audited{audit[0].request_id, audit[1].request_id};
+  BOOST_TEST((audited == std::set<std::string>(request_ids.begin(), request_ids.end())),
+             "the rows carry the answers' X-Request-Id");
+  // Nothing else happened.
+  BOOST_TEST(membership(h.id, l.id)->status == "active");
+  BOOST_TEST(membership(h.id, l.id)->role == "leader");
+  BOOST_TEST(audit_of(h.id, "member.removed").empty());
+  BOOST_TEST(notifications_of(l.id, "member_removed").empty());
+  BOOST_TEST(active_members(h.id) == 2);
+}
+
 // --- leaving --------------------------------------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(a_member_leaves) {
@@ -537,6 +578,42 @@ BOOST_AUTO_TEST_CASE(leader_leaves_with_a_named_successor) {
   BOOST_TEST(bv.json["household"]["inviteCode"] == h.code, bv.body);
   BOOST_TEST(bv.json["household"]["memberCount"] == 2);
   require_verify();
+}
+
+BOOST_AUTO_TEST_CASE(the_audit_log_lists_a_leader_leaving_newest_first_in_insertion_order) {
+  // leave() writes leadership.transferred, then member.left (storage/households_members.cpp),
+  // in one transaction; newest first puts member.left on top, every time.
+  for (int i = 0; i < 6; ++i) {
+    BOOST_TEST_CONTEXT("repetition " << i) {
+      auto tag = "ord" + std::to_string(i);
+      auto l = make_user(tag + "-leader@example.com");
+      auto b = make_user(tag + "-b@example.com");
+      auto h = create_household(client(), l, "Order Home " + std::string(1, static_cast<char>('A' + i)));
+      add_member(client(), l, h, b);
+      auto lv = post(client(), "/v1/households/" + h.id + "/leave", l);
+      BOOST_TEST_REQUIRE(lv.status == 200, describe(lv));
+      auto log = client().get("/v1/households/" + h.id + "/audit-log", b.auth());
+      BOOST_TEST_REQUIRE(log.status == 200, describe(log));
+      const auto& entries = log.json["entries"];
+      BOOST_TEST_REQUIRE(entries.is_array());
+      std::vector<std::string> actions;
+      for (const auto& e : entries)
+        actions.push_back(e.value("action", ""));
+      const std::vector<std::string> expected{"member.left", "leadership.transferred", "join_request.approved",
+                                              "join_request.created", "household.created"};
+      BOOST_TEST(actions == expected, log.body);
+      // createdAt never increases down the list.
+      for (size_t j = 1; j < entries.size(); ++j)
+        BOOST_TEST(entries[j - 1].value("createdAt", "") >= entries[j].value("createdAt", ""), log.body);
+      // The same order from PostgreSQL's point of view (created_at, then id).
+      auto rows = pg::query("SELECT action FROM audit_log WHERE household_id = $1 ORDER BY created_at DESC, id DESC",
+                            {h.id});
+      std::vector<std::string> stored;
+      for (auto& r : rows)
+        stored.push_back(r[0].value_or(""));
+      BOOST_TEST(stored == expected);
+    }
+  }
 }
 
 BOOST_AUTO_TEST_CASE(leader_leaves_and_the_earliest_permanent_member_succeeds) {
@@ -973,6 +1050,77 @@ BOOST_AUTO_TEST_CASE(extending_an_expired_member_reactivates_them) {
   BOOST_TEST(view.json["household"]["memberCount"] == 2);
   BOOST_TEST(audit_of(h.id, "temporary_access.extended").size() == 1u);
   require_verify();
+}
+
+BOOST_AUTO_TEST_CASE(reactivating_an_expired_member_closes_their_requests_elsewhere) {
+  auto l = make_user("rc-leader@example.com");
+  auto h = create_household(client(), l, "Reclaim Home");
+  auto t = make_user("rc-sitter@example.com");
+  add_member(client(), l, h, t, {{"isTemporary", true}, {"temporaryExpiresAt", iso_ms(now_ms() + 2500)}});
+  BOOST_TEST_REQUIRE(wait_member_status(h.id, t.id, "expired"));
+  // No longer a member anywhere: the sitter asks to join two other households.
+  auto l2 = make_user("rc-leader2@example.com");
+  auto h2 = create_household(client(), l2, "Other Reclaim Home");
+  auto l3 = make_user("rc-leader3@example.com");
+  auto h3 = create_household(client(), l3, "Third Reclaim Home");
+  auto rid2 = request_join(client(), t, h2.code);
+  auto rid3 = request_join(client(), t, h3.code);
+  auto notes_before = notifications_of(t.id).size();
+
+  auto r = client().post("/v1/households/" + h.id + "/members/" + t.id + "/extend",
+                         {{"temporaryExpiresAt", from_now(milliseconds{10 * day_ms})}}, l.auth());
+  BOOST_TEST_REQUIRE(r.status == 200, describe(r));
+  BOOST_TEST(membership(h.id, t.id)->status == "active");
+  auto extended = audit_of(h.id, "temporary_access.extended");
+  BOOST_TEST_REQUIRE(extended.size() == 1u);
+  BOOST_TEST(extended[0].metadata.value("reactivated", false) == true, extended[0].metadata.dump());
+
+  for (auto [hid, rid] : {std::pair{h2.id, rid2}, std::pair{h3.id, rid3}}) {
+    BOOST_TEST_CONTEXT("request " << rid) {
+      auto req = request_state(rid);
+      BOOST_TEST(req.status == "withdrawn");
+      BOOST_TEST(req.close_reason.value_or("") == "joined_other_household");
+      BOOST_TEST(req.responded_at.has_value());
+      BOOST_TEST(!req.responded_by.has_value());
+      auto closed = audit_of(hid, "join_request.closed");
+      BOOST_TEST_REQUIRE(closed.size() == 1u);
+      BOOST_TEST(!closed[0].actor.has_value(), "system actor");
+      BOOST_TEST(closed[0].target.value_or("") == t.id);
+      BOOST_TEST(closed[0].subject.value_or("") == rid);
+      BOOST_TEST(closed[0].request_id == r.header("X-Request-Id").value_or("?"));
+    }
+  }
+  BOOST_TEST(pg::count("SELECT count(*) FROM household_join_requests WHERE user_id = $1 AND status = 'pending'",
+                       {t.id}) == 0);
+  BOOST_TEST(notifications_of(t.id).size() == notes_before, "closing is not notified");
+  BOOST_TEST(notifications_of(l2.id, "join_request_rejected").empty());
+  require_verify();
+}
+
+BOOST_AUTO_TEST_CASE(extending_a_lapsed_but_unswept_member_closes_their_requests_elsewhere) {
+  auto l = make_user("ru-leader@example.com");
+  auto h = create_household(client(), l, "Unswept Home");
+  auto t = make_user("ru-sitter@example.com");
+  sweep_pause pause; // the lapsed row stays 'active' in PostgreSQL
+  auto end = now_ms() + 2500;
+  add_member(client(), l, h, t, {{"isTemporary", true}, {"temporaryExpiresAt", iso_ms(end)}});
+  auto l2 = make_user("ru-leader2@example.com");
+  auto h2 = create_household(client(), l2, "Other Unswept Home");
+  while (now_ms() < end + 100)
+    std::this_thread::sleep_for(milliseconds{20});
+  auto rid2 = request_join(client(), t, h2.code); // access ended: not a member any more
+  auto r = client().post("/v1/households/" + h.id + "/members/" + t.id + "/extend",
+                         {{"temporaryExpiresAt", from_now(milliseconds{10 * day_ms})}}, l.auth());
+  BOOST_TEST_REQUIRE(r.status == 200, describe(r));
+  auto req = request_state(rid2);
+  BOOST_TEST(req.status == "withdrawn");
+  BOOST_TEST(req.close_reason.value_or("") == "joined_other_household");
+  auto closed = audit_of(h2.id, "join_request.closed");
+  BOOST_TEST_REQUIRE(closed.size() == 1u);
+  BOOST_TEST(closed[0].subject.value_or("") == rid2);
+  BOOST_TEST(!closed[0].actor.has_value());
+  BOOST_TEST(closed[0].target.value_or("") == t.id);
+  BOOST_TEST(membership(h.id, t.id)->status == "active");
 }
 
 BOOST_AUTO_TEST_CASE(an_expired_member_now_elsewhere_cannot_be_extended) {

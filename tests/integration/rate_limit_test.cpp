@@ -231,6 +231,50 @@ BOOST_AUTO_TEST_CASE(household_create_limit_is_five_per_day_per_user) {
   create_household(a, v, "Other Create Home");
 }
 
+BOOST_AUTO_TEST_CASE(household_create_limit_comes_before_the_household_state) {
+  // SPEC §4.1: operation limit 429 → state 409; the create row does not refine that order.
+  auto& a = client();
+  auto u = make_user("rl-order@example.com");
+  for (int i = 0; i < 4; ++i) {
+    auto h = create_household(a, u, "Order Home " + std::string(1, static_cast<char>('A' + i)));
+    auto lv = a.call("POST", "/v1/households/" + h.id + "/leave", u.auth());
+    BOOST_TEST_REQUIRE(lv.status / 100 == 2, describe(lv));
+  }
+  auto fifth = create_household(a, u, "Order Home E"); // five used today, and still its leader
+  auto sixth = a.post("/v1/households", {{"name", "Order Home F"}}, u.auth());
+  BOOST_TEST(is_limited(sixth, rl_msg::create, 86400));
+  BOOST_TEST(pg::count("SELECT count(*) FROM households WHERE created_by = $1", {u.id}) == 5);
+  BOOST_TEST(pg::scalar("SELECT household_id::text FROM household_members WHERE user_id = $1 AND status = 'active'",
+                        {u.id}) == fifth.id);
+}
+
+BOOST_AUTO_TEST_CASE(a_refused_create_gives_its_slot_back) {
+  auto& a = client();
+  auto l = make_user("rl-slot-leader@example.com");
+  auto h = create_household(a, l, "Slot Home");
+  auto u = make_user("rl-slot@example.com");
+  add_member(a, l, h, u);
+  // Six refusals: had any of them kept its reserved slot, the sixth would be a 429.
+  for (int i = 0; i < 6; ++i) {
+    auto r = a.post("/v1/households", {{"name", "Refused Home"}}, u.auth());
+    BOOST_TEST_REQUIRE(is_error(r, 409, "ALREADY_IN_HOUSEHOLD",
+                                "You already belong to a household. Leave your current household first."),
+                       "refusal " << i + 1);
+  }
+  auto lv = a.call("POST", "/v1/households/" + h.id + "/leave", u.auth());
+  BOOST_TEST_REQUIRE(lv.status == 200, describe(lv));
+  // All five slots are still there.
+  for (int i = 0; i < 5; ++i) {
+    auto own = create_household(a, u, "Slot Home " + std::string(1, static_cast<char>('A' + i)));
+    if (i < 4) {
+      auto out = a.call("POST", "/v1/households/" + own.id + "/leave", u.auth());
+      BOOST_TEST_REQUIRE(out.status == 200, describe(out));
+    }
+  }
+  BOOST_TEST(is_limited(a.post("/v1/households", {{"name", "Slot Home F"}}, u.auth()), rl_msg::create, 86400));
+  BOOST_TEST(pg::count("SELECT count(*) FROM households WHERE created_by = $1", {u.id}) == 5);
+}
+
 BOOST_AUTO_TEST_CASE(code_regenerate_limit_is_ten_per_day_per_household_across_instances) {
   auto& a = client();
   service_process b;
