@@ -63,6 +63,7 @@ public:
   bool failed(std::string_view name) const { return failed_.count(std::string(name)) > 0; }
 
   void warn(std::string line) { out_.warnings.push_back(std::move(line)); }
+  void note(std::string line) { out_.notes.push_back(std::move(line)); }
 
 private:
   const environment& env_;
@@ -85,34 +86,36 @@ struct int_rule {
 constexpr int64_t hour_ms = 3'600'000;
 constexpr int64_t day_ms = 24 * hour_ms;
 
+// Ranges are sanity bounds in every mode; the floors are low on purpose: test
+// setups shrink TTLs, windows and intervals (SPEC §6 sets no minimum for them).
 const int_rule int_rules[] = {
     {"DATABASE_POOL_MIN", &settings::database_pool_min, 1, 100},
     {"DATABASE_POOL_MAX", &settings::database_pool_max, 1, 100},
     {"DATABASE_POOL_ACQUIRE_TIMEOUT_MS", &settings::database_pool_acquire_timeout_ms, 1, 600'000},
     {"DATABASE_POOL_IDLE_TIMEOUT_MS", &settings::database_pool_idle_timeout_ms, 1, day_ms},
     {"PORT", &settings::port, 1, 65535},
-    {"RATE_LIMIT_WINDOW_MS", &settings::rate_limit_window_ms, 1000, 7 * day_ms},
+    {"RATE_LIMIT_WINDOW_MS", &settings::rate_limit_window_ms, 1, 7 * day_ms},
     {"RATE_LIMIT_MAX_REQUESTS", &settings::rate_limit_max_requests, 1, 1'000'000'000},
-    {"AUTH_RATE_LIMIT_WINDOW_MS", &settings::auth_rate_limit_window_ms, 1000, 7 * day_ms},
+    {"AUTH_RATE_LIMIT_WINDOW_MS", &settings::auth_rate_limit_window_ms, 1, 7 * day_ms},
     {"AUTH_RATE_LIMIT_MAX_REQUESTS", &settings::auth_rate_limit_max_requests, 1, 1'000'000'000},
     {"CODE_LOOKUP_RATE_LIMIT_MAX", &settings::code_lookup_rate_limit_max, 1, 1'000'000'000},
     {"TRUST_PROXY_HOPS", &settings::trust_proxy_hops, 0, 32},
-    {"HTTP_BODY_LIMIT_BYTES", &settings::http_body_limit_bytes, 1024, 64LL * 1024 * 1024},
-    {"REQUEST_TIMEOUT_MS", &settings::request_timeout_ms, 100, 600'000},
-    {"ACCESS_TOKEN_TTL_SECONDS", &settings::access_token_ttl_seconds, 60, 86'400},
+    {"HTTP_BODY_LIMIT_BYTES", &settings::http_body_limit_bytes, 2, 64LL * 1024 * 1024},
+    {"REQUEST_TIMEOUT_MS", &settings::request_timeout_ms, 1, 600'000},
+    {"ACCESS_TOKEN_TTL_SECONDS", &settings::access_token_ttl_seconds, 1, 86'400},
     {"REFRESH_TOKEN_TTL_DAYS", &settings::refresh_token_ttl_days, 1, 365},
     // libsodium's argon2id minimums: opslimit 1, memlimit 8192 bytes; 4 GiB is a sanity cap.
     {"PASSWORD_HASH_OPSLIMIT", &settings::password_hash_opslimit, 1, 100},
     {"PASSWORD_HASH_MEMLIMIT_KIB", &settings::password_hash_memlimit_kib, 8, 4LL * 1024 * 1024},
-    {"HOUSEHOLD_ACTOR_IDLE_TIMEOUT_MS", &settings::household_actor_idle_timeout_ms, 1000, day_ms},
+    {"HOUSEHOLD_ACTOR_IDLE_TIMEOUT_MS", &settings::household_actor_idle_timeout_ms, 1, day_ms},
     {"HOUSEHOLD_ACTOR_MAILBOX_CAPACITY", &settings::household_actor_mailbox_capacity, 1, 1'000'000},
-    {"EXPIRY_SWEEP_INTERVAL_MS", &settings::expiry_sweep_interval_ms, 100, day_ms},
+    {"EXPIRY_SWEEP_INTERVAL_MS", &settings::expiry_sweep_interval_ms, 10, day_ms},
     {"SMTP_PORT", &settings::smtp_port, 1, 65535},
     {"EMAIL_INVITE_TTL_DAYS", &settings::email_invite_ttl_days, 1, 365},
     {"EMAIL_MAX_ATTEMPTS", &settings::email_max_attempts, 1, 100},
     {"EMAIL_RETRY_BASE_MS", &settings::email_retry_base_ms, 1, day_ms},
     {"EMAIL_RETRY_MAX_MS", &settings::email_retry_max_ms, 1, 7 * day_ms},
-    {"OUTBOX_POLL_INTERVAL_MS", &settings::outbox_poll_interval_ms, 100, hour_ms},
+    {"OUTBOX_POLL_INTERVAL_MS", &settings::outbox_poll_interval_ms, 10, hour_ms},
     {"NOTIFICATION_RETENTION_DAYS", &settings::notification_retention_days, 1, 3650},
     {"SHUTDOWN_DRAIN_DELAY_MS", &settings::shutdown_drain_delay_ms, 0, 120'000},
     {"SHUTDOWN_TIMEOUT_MS", &settings::shutdown_timeout_ms, 0, 300'000},
@@ -411,7 +414,7 @@ void check_relations(reader& r, settings& s) {
     if (r.get(name))
       ignored += (ignored.empty() ? "" : ", ") + std::string(name);
   if (!ignored.empty())
-    r.warn("info: " + ignored + " ignored (the service owns authentication)");
+    r.note(ignored + " ignored (the service owns authentication)");
 }
 
 } // namespace

@@ -95,8 +95,10 @@ struct load_result {
   /// One line per problem, naming the variable but never its value, e.g.
   /// "configuration error: JWT_SECRET is missing or weak (need at least 32 random characters)".
   std::vector<std::string> problems;
-  /// Lines to log at start (generated secrets, APP_ENV/NODE_ENV conflict, ignored variables).
+  /// Lines to log at warn at start (generated secrets, APP_ENV/NODE_ENV conflict).
   std::vector<std::string> warnings;
+  /// Lines to log at info at start (ignored variables, SPEC §6).
+  std::vector<std::string> notes;
   bool ok() const { return problems.empty(); }
 };
 

@@ -286,6 +286,31 @@ BOOST_AUTO_TEST_CASE(bad_integers_are_rejected) {
   BOOST_TEST(pool.value.database_pool_min == 10);
 }
 
+BOOST_AUTO_TEST_CASE(test_setups_may_shrink_ttls_windows_and_intervals) {
+  // SPEC §6 sets no floor for these: a black-box suite may use a 2 s token or a
+  // half-second window.
+  auto r = load({{"ACCESS_TOKEN_TTL_SECONDS", "2"},
+                 {"RATE_LIMIT_WINDOW_MS", "500"},
+                 {"AUTH_RATE_LIMIT_WINDOW_MS", "250"},
+                 {"REQUEST_TIMEOUT_MS", "50"},
+                 {"HOUSEHOLD_ACTOR_IDLE_TIMEOUT_MS", "200"},
+                 {"EXPIRY_SWEEP_INTERVAL_MS", "50"},
+                 {"OUTBOX_POLL_INTERVAL_MS", "50"},
+                 {"HTTP_BODY_LIMIT_BYTES", "100"}});
+  BOOST_TEST_REQUIRE(r.problems.empty(), (r.problems.empty() ? "" : r.problems.front()));
+  BOOST_TEST(r.value.access_token_ttl_seconds == 2);
+  BOOST_TEST(r.value.rate_limit_window_ms == 500);
+  BOOST_TEST(r.value.auth_rate_limit_window_ms == 250);
+  BOOST_TEST(r.value.request_timeout_ms == 50);
+  BOOST_TEST(r.value.household_actor_idle_timeout_ms == 200);
+  BOOST_TEST(r.value.expiry_sweep_interval_ms == 50);
+  BOOST_TEST(r.value.outbox_poll_interval_ms == 50);
+  BOOST_TEST(r.value.http_body_limit_bytes == 100);
+  BOOST_TEST(load({{"ACCESS_TOKEN_TTL_SECONDS", "0"}}).problems
+             == lines{"configuration error: ACCESS_TOKEN_TTL_SECONDS must be an integer from 1 to 86400"},
+             boost::test_tools::per_element());
+}
+
 BOOST_AUTO_TEST_CASE(password_hash_cost_follows_libsodium_minimums_outside_strict_mode) {
   auto r = load({{"PASSWORD_HASH_OPSLIMIT", "1"}, {"PASSWORD_HASH_MEMLIMIT_KIB", "8"}});
   BOOST_TEST_REQUIRE(r.ok());
@@ -391,10 +416,11 @@ BOOST_AUTO_TEST_CASE(redis_tls_follows_the_scheme_or_the_flag) {
 BOOST_AUTO_TEST_CASE(supabase_variables_are_ignored_with_one_note) {
   auto r = load({{"SUPABASE_URL", "https://x.supabase.co"}, {"SUPABASE_ANON_KEY", "anon"}});
   BOOST_TEST(r.ok());
-  BOOST_TEST(std::count_if(r.warnings.begin(), r.warnings.end(), [](const std::string& w) {
+  BOOST_TEST(std::count_if(r.notes.begin(), r.notes.end(), [](const std::string& w) {
                return w.find("SUPABASE") != std::string::npos;
              }) == 1);
-  BOOST_TEST(!mentions(load({}).warnings, "SUPABASE"));
+  BOOST_TEST(!mentions(r.warnings, "SUPABASE")); // a note at info, not a warning
+  BOOST_TEST(!mentions(load({}).notes, "SUPABASE"));
 }
 
 BOOST_AUTO_TEST_CASE(public_app_url_loses_trailing_slashes) {
