@@ -15,10 +15,10 @@ json error_response(const std::string& description) {
           {"content", {{"application/json", {{"schema", ref("Error")}}}}}};
 }
 
-json ok_response(const std::string& description, const json& schema) {
+json ok_response(const std::string& description, const json& schema, const char* media) {
   if (schema.is_null())
     return {{"description", description}};
-  return {{"description", description}, {"content", {{"application/json", {{"schema", schema}}}}}};
+  return {{"description", description}, {"content", {{media, {{"schema", schema}}}}}};
 }
 
 /// One operation of the contract: method, path, summary, auth, body schema,
@@ -32,6 +32,9 @@ struct operation {
   int status;
   json result;
   std::vector<int> errors;
+  bool body_optional = false;             ///< SPEC "body optional": no body, an empty one or {}
+  const char* media = "application/json"; ///< of the success body
+  bool query_token = false;               ///< the token may also come as ?access_token= (EventSource)
 };
 
 json object_schema(std::initializer_list<std::pair<const char*, json>> props,
@@ -49,6 +52,8 @@ json schemas() {
   json str{{"type", "string"}};
   json uuid{{"type", "string"}, {"format", "uuid"}};
   json time{{"type", "string"}, {"format", "date-time"}};
+  json uuid_or_null{{"type", {"string", "null"}}, {"format", "uuid"}};
+  json time_or_null{{"type", {"string", "null"}}, {"format", "date-time"}};
   return {
     {"Error", object_schema({{"error", object_schema({{"code", str}, {"message", str}, {"requestId", str}},
                                                      {"code", "message", "requestId"})}},
@@ -63,6 +68,40 @@ json schemas() {
     {"Me", object_schema({{"user", ref("User")}, {"householdId", {{"type", {"string", "null"}}, {"format", "uuid"}}}},
                          {"user", "householdId"})},
     {"Timestamp", time},
+    // inviteCode and inviteCodeExpiresAt are present for the leader only (keys absent otherwise).
+    {"Household", object_schema({{"id", uuid}, {"name", str}, {"description", {{"type", {"string", "null"}}}},
+                                 {"leaderId", uuid}, {"memberCount", {{"type", "integer"}}}, {"createdAt", time},
+                                 {"updatedAt", time}, {"inviteCode", str}, {"inviteCodeExpiresAt", time_or_null}},
+                                {"id", "name", "description", "leaderId", "memberCount", "createdAt", "updatedAt"})},
+    {"Member", object_schema({{"userId", uuid}, {"displayName", str},
+                              {"role", {{"type", "string"}, {"enum", {"leader", "member"}}}},
+                              {"isTemporary", {{"type", "boolean"}}}, {"temporaryExpiresAt", time_or_null},
+                              {"joinedAt", time}, {"invitedBy", uuid_or_null}},
+                             {"userId", "displayName", "role", "isTemporary", "temporaryExpiresAt", "joinedAt",
+                              "invitedBy"})},
+    {"HouseholdView", object_schema({{"household", ref("Household")},
+                                     {"members", {{"type", "array"}, {"items", ref("Member")}}},
+                                     {"myRole", {{"type", "string"}, {"enum", {"leader", "member"}}}},
+                                     {"showWelcome", {{"type", "boolean"}}}},
+                                    {"household", "members", "myRole", "showWelcome"})},
+    {"JoinRequest",
+     object_schema({{"id", uuid}, {"householdId", uuid}, {"userId", uuid},
+                    {"status", {{"type", "string"}, {"enum", {"pending", "approved", "rejected", "withdrawn"}}}},
+                    {"via", {{"type", "string"}, {"enum", {"invite_code", "email_invite"}}}},
+                    {"requestedAt", time}, {"respondedAt", time_or_null}, {"respondedBy", uuid_or_null}},
+                   {"id", "householdId", "userId", "status", "via", "requestedAt", "respondedAt", "respondedBy"})},
+    {"JoinResult", // join by code and email-invite acceptance
+     object_schema({{"joinRequest", object_schema({{"id", uuid}, {"householdId", uuid},
+                                                   {"status", {{"type", "string"}, {"enum", {"pending"}}}},
+                                                   {"requestedAt", time}},
+                                                  {"id", "householdId", "status", "requestedAt"})},
+                    {"household", object_schema({{"name", str}, {"description", {{"type", {"string", "null"}}}}},
+                                                {"name", "description"})}},
+                   {"joinRequest", "household"})},
+    {"LeaveResult", object_schema({{"householdDeactivated", {{"type", "boolean"}}}, {"newLeaderId", uuid_or_null}},
+                                  {"householdDeactivated", "newLeaderId"})},
+    {"LeadershipResult", object_schema({{"previousLeaderId", uuid}, {"newLeaderId", uuid}},
+                                       {"previousLeaderId", "newLeaderId"})},
     {"EmailInvite",
      object_schema({{"id", uuid}, {"householdId", uuid}, {"email", str},
                     {"status", {{"type", "string"}, {"enum", {"pending", "accepted", "revoked", "expired"}}}},
@@ -110,6 +149,59 @@ const std::vector<operation>& operations() {
      {400, 401, 415, 429}},
     {"get", "/v1/me", "The signed-in user and their household id", true, json(), 200, ref("Me"),
      {401, 429}},
+    // Households, membership and join requests (SPEC §3, §4.4).
+    {"post", "/v1/households", "Create a household; the caller becomes its leader", true,
+     object_schema({{"name", {{"type", "string"}}}, {"description", {{"type", {"string", "null"}}}}}, {"name"}), 201,
+     object_schema({{"household", ref("Household")}}, {"household"}), {400, 401, 409, 413, 415, 429}},
+    {"get", "/v1/households/me", "The caller's household, its active members, role and welcome flag", true, json(),
+     200, ref("HouseholdView"), {401, 404, 429}},
+    {"post", "/v1/households/join", "Ask to join a household by invite code: a pending join request", true,
+     object_schema({{"inviteCode", {{"type", "string"}}}}, {"inviteCode"}), 201, ref("JoinResult"),
+     {400, 401, 404, 409, 410, 413, 415, 429}},
+    {"get", "/v1/households/{householdId}", "A household the caller belongs to (member)", true, json(), 200,
+     ref("HouseholdView"), {401, 404, 429}},
+    {"patch", "/v1/households/{householdId}", "Rename or re-describe the household (leader; at least one field)",
+     true,
+     [] {
+       auto s = object_schema({{"name", {{"type", "string"}}}, {"description", {{"type", {"string", "null"}}}}});
+       s["anyOf"] = json::array({{{"required", {"name"}}}, {{"required", {"description"}}}});
+       return s;
+     }(),
+     200, object_schema({{"household", ref("Household")}}, {"household"}), {400, 401, 403, 404, 413, 415, 429}},
+    {"post", "/v1/households/{householdId}/invite-code",
+     "Regenerate the invite code; the old one is retired at once (leader; body optional)", true,
+     object_schema({{"expiresInDays", {{"type", {"integer", "null"}}, {"enum", {7, 30, 90, nullptr}}}}}), 200,
+     object_schema({{"inviteCode", {{"type", "string"}}},
+                    {"inviteCodeExpiresAt", {{"type", {"string", "null"}}, {"format", "date-time"}}}},
+                   {"inviteCode", "inviteCodeExpiresAt"}),
+     {400, 401, 403, 404, 413, 415, 429}, true},
+    {"post", "/v1/households/{householdId}/welcome-ack", "Clear the welcome flag for good (member; body optional)",
+     true, json(), 204, json(), {400, 401, 404, 413, 415, 429}},
+    {"delete", "/v1/households/{householdId}/members/{userId}", "Remove a member (leader; never themself)", true,
+     json(), 204, json(), {401, 403, 404, 429}},
+    {"post", "/v1/households/{householdId}/leave",
+     "Leave the household; a leader hands over to successorId or the longest-standing permanent member, the last "
+     "member deactivates it (member; body optional)",
+     true, object_schema({{"successorId", {{"type", "string"}, {"format", "uuid"}}}}), 200, ref("LeaveResult"),
+     {400, 401, 404, 409, 413, 415, 429}, true},
+    {"post", "/v1/households/{householdId}/leadership", "Hand leadership to another permanent member (leader)", true,
+     object_schema({{"newLeaderId", {{"type", "string"}, {"format", "uuid"}}}}, {"newLeaderId"}), 200,
+     ref("LeadershipResult"), {400, 401, 403, 404, 413, 415, 429}},
+    {"post", "/v1/households/{householdId}/members/{userId}/extend",
+     "Set a new end of temporary access, future and at most 365 days ahead; reactivates an expired one (leader)",
+     true, object_schema({{"temporaryExpiresAt", {{"type", "string"}, {"format", "date-time"}}}}, {"temporaryExpiresAt"}),
+     200, object_schema({{"member", ref("Member")}}, {"member"}), {400, 401, 403, 404, 409, 413, 415, 429}},
+    {"post", "/v1/join-requests/{requestId}/approve",
+     "Approve a pending request, optionally as temporary access (leader of its household; body optional)", true,
+     object_schema({{"isTemporary", {{"type", "boolean"}}},
+                    {"temporaryExpiresAt", {{"type", "string"}, {"format", "date-time"}}}}),
+     200, object_schema({{"member", ref("Member")}}, {"member"}), {400, 401, 403, 404, 409, 413, 415, 429}, true},
+    {"post", "/v1/join-requests/{requestId}/reject", "Reject a pending request (leader of its household; body optional)",
+     true, json(), 200, object_schema({{"joinRequest", ref("JoinRequest")}}, {"joinRequest"}),
+     {400, 401, 403, 404, 409, 413, 415, 429}},
+    {"post", "/v1/join-requests/{requestId}/withdraw", "Withdraw one's own pending request (requester; body optional)",
+     true, json(), 200, object_schema({{"joinRequest", ref("JoinRequest")}}, {"joinRequest"}),
+     {400, 401, 404, 409, 413, 415, 429}},
     // Lists, notifications and the audit log (SPEC §4.4); lists take ?limit=1..100 and ?cursor.
     {"get", "/v1/households/{householdId}/members",
      "Members, by joinedAt then userId (member; ?status=active|expired, expired: leader only)", true, json(), 200,
@@ -194,13 +286,17 @@ const std::vector<operation>& operations() {
                     {"expiresAt", {{"type", "string"}, {"format", "date-time"}}}}),
      {400, 401, 404, 410, 413, 415, 429}},
     {"post", "/v1/email-invites/accept", "Accept an email invite: a pending join request", true,
-     object_schema({{"token", {{"type", "string"}}}}, {"token"}), 201,
-     object_schema({{"joinRequest", object_schema({{"id", {{"type", "string"}}}, {"householdId", {{"type", "string"}}},
-                                                   {"status", {{"type", "string"}}},
-                                                   {"requestedAt", {{"type", "string"}}}})},
-                    {"household", object_schema({{"name", {{"type", "string"}}},
-                                                 {"description", {{"type", {"string", "null"}}}}})}}),
+     object_schema({{"token", {{"type", "string"}}}}, {"token"}), 201, ref("JoinResult"),
      {400, 401, 404, 409, 410, 413, 415, 429}},
+    // Live events (SPEC §4.5): frames `id: <cursor>`, `event: notification|household`, `data: <one-line JSON>`.
+    {"get", "/v1/events",
+     "Server-Sent Events of the caller's notifications and household changes (Accept: text/event-stream; "
+     "Last-Event-ID replays notifications; the token may come as ?access_token= for EventSource)",
+     true, json(), 200,
+     {{"type", "string"},
+      {"description", "notification: a Notification; household: {householdId, change, version, at}; "
+                      "a `: ping` comment every 15 s"}},
+     {401, 429}, false, "text/event-stream", true},
     // Webhooks (SPEC §4.5). Each delivery is a POST of {id, event, householdId, occurredAt, data} with
     // X-Household-Event, X-Household-Delivery and X-Household-Signature: t=<unix>,v1=<hex HMAC-SHA-256
     // keyed with the secret string over "<t>.<body>">.
@@ -252,10 +348,12 @@ std::string openapi_document(const std::string& version) {
       o["security"] = json::array({{{"bearer", json::array()}}});
     else
       o["security"] = json::array();
+    if (op.query_token)
+      o["security"].push_back({{"accessTokenQuery", json::array()}});
     if (!op.body.is_null())
-      o["requestBody"] = {{"required", true},
+      o["requestBody"] = {{"required", !op.body_optional},
                           {"content", {{"application/json", {{"schema", op.body}}}}}};
-    o["responses"][std::to_string(op.status)] = ok_response("Success", op.result);
+    o["responses"][std::to_string(op.status)] = ok_response("Success", op.result, op.media);
     for (int e : op.errors)
       o["responses"][std::to_string(e)] = error_response(describe(e));
     o["responses"]["500"] = error_response("Unexpected error");
@@ -270,6 +368,19 @@ std::string openapi_document(const std::string& version) {
                         {"required", true},
                         {"schema", {{"type", "string"}}}});
     }
+    // SPEC §4.5: every POST and PATCH under /v1 (but the event stream) takes an Idempotency-Key.
+    std::string method = op.method;
+    if (method == "post" || method == "patch") {
+      params.push_back({{"name", "Idempotency-Key"},
+                        {"in", "header"},
+                        {"required", false},
+                        {"description", "1-255 visible ASCII characters; the first answer is replayed for 24 h"},
+                        {"schema", {{"type", "string"}, {"pattern", "^[!-~]{1,255}$"}}}});
+      o["responses"]["409"] = error_response(o["responses"].contains("409")
+                                               ? std::string{describe(409)} + "; or the Idempotency-Key is in use"
+                                               : "The Idempotency-Key is in use (Retry-After: 1)");
+      o["responses"]["422"] = error_response("The Idempotency-Key was used for a different request");
+    }
     if (!params.empty())
       o["parameters"] = params;
     paths[path][op.method] = o;
@@ -280,7 +391,9 @@ std::string openapi_document(const std::string& version) {
            {"paths", paths},
            {"components",
             {{"schemas", schemas()},
-             {"securitySchemes", {{"bearer", {{"type", "http"}, {"scheme", "bearer"}, {"bearerFormat", "JWT"}}}}}}}};
+             {"securitySchemes",
+              {{"bearer", {{"type", "http"}, {"scheme", "bearer"}, {"bearerFormat", "JWT"}}},
+               {"accessTokenQuery", {{"type", "apiKey"}, {"in", "query"}, {"name", "access_token"}}}}}}}};
   return doc.dump();
 }
 

@@ -44,6 +44,13 @@ void router::add(route r) {
   routes_.push_back({std::move(segs), std::move(r)});
 }
 
+std::vector<const route*> router::routes() const {
+  std::vector<const route*> out;
+  for (auto& e : routes_)
+    out.push_back(&e.r);
+  return out;
+}
+
 match router::find(std::string_view method, std::string_view raw_path) const {
   match out;
   // Trailing slashes and empty segments are not part of the contract's paths.

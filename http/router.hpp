@@ -41,6 +41,8 @@ class router {
 public:
   void add(route r);
   match find(std::string_view method, std::string_view path) const;
+  /// Every registered route in registration order (the OpenAPI consistency test walks it).
+  std::vector<const route*> routes() const;
 
 private:
   struct entry {
