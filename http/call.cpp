@@ -100,6 +100,13 @@ void call::fail(const problem& p) {
   if (p.status >= 500 && p.code == "INTERNAL_ERROR")
     config::log(config::log_level::error, "http.internal_error",
                 {{"requestId", request_id}, {"route", route}, {"detail", p.reason}});
+  if (p.code == "SERVICE_UNAVAILABLE" && rt && rt->shutting_down && rt->shutting_down->load()
+      && p.retry_after != 1) {
+    // Draining (SPEC §4.2): another instance can answer at once.
+    auto draining = p;
+    draining.retry_after = 1;
+    return send(draining.status, json_type, problem_json(draining, request_id), &draining);
+  }
   send(p.status, json_type, problem_json(p, request_id), &p);
 }
 

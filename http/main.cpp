@@ -12,6 +12,7 @@
 #include "actors/events.hpp"
 #include "actors/households.hpp"
 #include "actors/messages.hpp"
+#include "actors/metrics.hpp"
 #include "actors/outbox.hpp"
 #include "actors/scheduler.hpp"
 #include "actors/pool.hpp"
@@ -178,7 +179,12 @@ int run_serve() {
   config::init_log(cfg.log_level, cfg.datadog_service_name, cfg.env_name, cfg.app_version);
   for (auto& w : loaded.warnings)
     config::log(log_level::warn, "config.warning", {{"message", w}});
+  for (auto& n : loaded.notes)
+    config::log(log_level::info, "config.note", {{"message", n}});
   storage::crypto::init();
+  storage::on_notifications_created([](const std::string& type) {
+    actors::metrics::instance().inc("notifications_created_total", {{"type", type}});
+  });
 
   // Signals are taken synchronously by this thread only.
   sigset_t signals;
@@ -248,12 +254,23 @@ int run_serve() {
   if (wait_signal(signals, std::chrono::milliseconds{cfg.shutdown_drain_delay_ms}))
     std::_Exit(1);
   front.close_listener();
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds{cfg.shutdown_timeout_ms};
-  while (http::in_flight().load() > 0 && std::chrono::steady_clock::now() < deadline)
+  // A connection accepted just before the close may not have been read yet, so
+  // in_flight() == 0 once is not enough: wait for a quiet spell of 250 ms.
+  using clock = std::chrono::steady_clock;
+  auto deadline = clock::now() + std::chrono::milliseconds{cfg.shutdown_timeout_ms};
+  auto quiet_since = clock::now();
+  while (clock::now() < deadline && clock::now() - quiet_since < std::chrono::milliseconds{250}) {
     if (wait_signal(signals, std::chrono::milliseconds{20}))
       std::_Exit(1);
+    if (http::in_flight().load() > 0)
+      quiet_since = clock::now();
+  }
   front.stop();
   caf::anon_send_exit(root, caf::exit_reason::user_shutdown);
+  // Actors may still hold connections (open SSE streams, answers being built):
+  // they must let go while the server's io_context exists, so wait for them
+  // here rather than in ~actor_system, which runs after ~server.
+  sys.await_all_actors_done();
   config::log(log_level::info, "service.stopped", {});
   return 0;
 }
