@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "fixtures/api_fixture.hpp"
+#include "fixtures/households.hpp"
 
 namespace {
 
@@ -130,6 +131,46 @@ BOOST_AUTO_TEST_CASE(metrics_expose_the_required_families) {
   for (const char* family : {"http_requests_in_flight", "household_actors_active",
                              "process_cpu_seconds_total", "process_start_time_seconds"})
     BOOST_TEST(sample(t, family).has_value(), family);
+}
+
+BOOST_AUTO_TEST_CASE(metrics_count_pool_timeouts_from_the_start_and_created_notifications) {
+  const std::string token = "metrics-token-for-counting-0123456789";
+  service_process p{env_overrides{{"METRICS_TOKEN", token}}}; // a fresh instance: counters start here
+  const auto& c = p.client();
+  auto metrics = [&] {
+    auto r = c.get("/metrics", bearer(token));
+    BOOST_TEST_REQUIRE(r.status == 200, describe(r));
+    return r.body;
+  };
+  auto notifications = [&](const std::string& text, const std::string& type) {
+    return sample(text, "notifications_created_total", {"type=\"" + type + "\""});
+  };
+
+  // An unlabelled family is present before its first event (SPEC §5).
+  auto start = metrics();
+  BOOST_TEST(sample(start, "db_pool_acquire_timeouts_total").value_or(-1) == 0,
+             "db_pool_acquire_timeouts_total missing or not 0 right after start");
+  BOOST_TEST(start.find("# TYPE db_pool_acquire_timeouts_total counter") != std::string::npos);
+  BOOST_TEST(notifications(start, "join_request_received").value_or(0) == 0);
+
+  // A join request notifies the leader: one join_request_received.
+  auto l = hh::make_user("metrics-leader@example.com");
+  auto u = hh::make_user("metrics-joiner@example.com");
+  auto h = hh::create_household(c, l, "Metrics Home");
+  auto rid = hh::request_join(c, u, h.code);
+  auto after_join = metrics();
+  BOOST_TEST(notifications(after_join, "join_request_received").value_or(-1) == 1,
+             "notifications_created_total{type=\"join_request_received\"} after one join");
+  BOOST_TEST(after_join.find("# TYPE notifications_created_total counter") != std::string::npos);
+  // A refused join (409 DUPLICATE_REQUEST) writes no notification and counts none.
+  BOOST_TEST(c.post("/v1/households/join", {{"inviteCode", h.code}}, u.auth()).status == 409);
+  // The approval notifies the requester.
+  hh::approve(c, l, rid);
+  auto after_approve = metrics();
+  BOOST_TEST(notifications(after_approve, "join_request_received").value_or(-1) == 1);
+  BOOST_TEST(notifications(after_approve, "join_request_approved").value_or(-1) == 1);
+  BOOST_TEST(pg::count("SELECT count(*) FROM notifications") == 2, "the counters match the rows");
+  BOOST_TEST(sample(after_approve, "db_pool_acquire_timeouts_total").value_or(-1) == 0);
 }
 
 BOOST_AUTO_TEST_CASE(metrics_token_and_app_version_are_honoured) {
