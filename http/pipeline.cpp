@@ -11,6 +11,7 @@
 #include "config/log.hpp"
 #include "http/json_body.hpp"
 #include "http/request_rules.hpp"
+#include "http/route_helpers.hpp"
 #include "storage/crypto.hpp"
 #include "storage/idempotency.hpp"
 
@@ -71,15 +72,6 @@ void reject_rate(const call_ptr& c, const std::string& limit, const std::string&
     config::log(config::log_level::warn, "security.rate_limited",
                 {{"limit", limit}, {"requestId", c->request_id}, {"ipHash", c->ip_hash}});
   c->fail(actors::rate_limited(limit, o.reset_s));
-}
-
-void reject_auth(const call_ptr& c, const caf::error& err) {
-  auto p = to_problem(err);
-  auto reason = p.code == "AUTH_REQUIRED" ? "missing" : p.reason.empty() ? "malformed" : p.reason;
-  actors::metrics::instance().inc("auth_failures_total", {{"reason", reason}});
-  config::log(config::log_level::warn, "security.authn_failed",
-              {{"reason", reason}, {"ipHash", c->ip_hash}, {"requestId", c->request_id}});
-  c->fail(p);
 }
 
 /// Routes whose answer carries a token or a secret: stored sealed (SPEC §9).

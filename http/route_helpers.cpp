@@ -26,6 +26,15 @@ std::string path_id(const call& c, const std::string& name) {
   return actors::normalize_uuid(i->second).value_or(nil_uuid);
 }
 
+void reject_auth(const call_ptr& c, const caf::error& err) {
+  auto p = to_problem(err);
+  auto reason = p.code == "AUTH_REQUIRED" ? "missing" : p.reason.empty() ? "malformed" : p.reason;
+  actors::metrics::instance().inc("auth_failures_total", {{"reason", reason}});
+  config::log(config::log_level::warn, "security.authn_failed",
+              {{"reason", reason}, {"ipHash", c->ip_hash}, {"requestId", c->request_id}});
+  c->fail(p);
+}
+
 void fail(const call_ptr& c, const caf::error& err) {
   auto p = to_problem(err);
   if (p.status == 429) {

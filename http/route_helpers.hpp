@@ -22,6 +22,10 @@ storage::actor_ctx ctx_of(const call& c);
 /// A path id as stored (lowercase), or the nil UUID that matches nothing.
 std::string path_id(const call& c, const std::string& name);
 
+/// Fails with a 401: logged as `security.authn_failed` and counted in
+/// `auth_failures_total{reason}` (SPEC §9).
+void reject_auth(const call_ptr& c, const caf::error& err);
+
 /// Fails with the mapped problem; 403s and visibility 404s are logged and
 /// counted as `security.authz_denied`, 429s as `security.rate_limited` (SPEC §9).
 void fail(const call_ptr& c, const caf::error& err);

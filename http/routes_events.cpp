@@ -4,6 +4,7 @@
 #include "actors/events.hpp"
 #include "actors/messages.hpp"
 #include "actors/tokens.hpp"
+#include "http/route_helpers.hpp"
 #include "http/routes.hpp"
 
 namespace petcare::http {
@@ -70,10 +71,13 @@ std::string token_of(const call& c) {
 void events(const call_ptr& c, caf::event_based_actor* self) {
   auto token = token_of(*c);
   if (token.empty())
-    return c->fail(problem_for("AUTH_REQUIRED"));
+    return reject_auth(c, actors::make_error(actors::errc::auth_required));
   actors::authenticate(self, c->rt, token, [c, token](caf::expected<actors::caller> who) {
-    if (!who)
+    if (!who) {
+      if (who.error().category() == actors::errc_category)
+        return reject_auth(c, who.error());
       return c->fail(who.error());
+    }
     c->user_id = who->user_id;
     auto hub = c->rt->lookup(actors::names::events);
     if (!hub)

@@ -95,7 +95,17 @@ BOOST_AUTO_TEST_CASE(stream_headers_and_authentication) {
   BOOST_TEST(s->header("X-Accel-Buffering").value_or("") == "no");
   BOOST_TEST(s->header("X-Request-Id").has_value());
 
-  // No token, a bad token, a token signed with another key: 401, no stream.
+  // No token, a bad token, a token signed with another key: 401, no stream; each
+  // counted as an authentication failure like on every other /v1 route (SPEC §9).
+  auto failures = [&a](const std::string& reason) {
+    auto text = a.get("/metrics").body;
+    auto line = "auth_failures_total{reason=\"" + reason + "\"} ";
+    auto at = text.find(line);
+    return at == std::string::npos ? 0.0 : std::stod(text.substr(at + line.size()));
+  };
+  double missing0 = failures("missing");
+  double malformed0 = failures("malformed");
+  double bad_signature0 = failures("bad_signature");
   auto none = a.get("/v1/events", {{"Accept", "text/event-stream"}});
   BOOST_TEST(none.status == 401, describe(none));
   auto bad = a.get("/v1/events?access_token=not.a.jwt", {{"Accept", "text/event-stream"}});
@@ -104,6 +114,9 @@ BOOST_AUTO_TEST_CASE(stream_headers_and_authentication) {
                       "another-secret-another-secret-another-secret");
   auto f = a.get("/v1/events", bearer(forged));
   BOOST_TEST(f.status == 401, describe(f));
+  BOOST_TEST(failures("missing") == missing0 + 1);
+  BOOST_TEST(failures("malformed") == malformed0 + 1);
+  BOOST_TEST(failures("bad_signature") == bad_signature0 + 1);
 }
 
 BOOST_AUTO_TEST_CASE(access_token_query_parameter_opens_a_stream_and_is_not_logged) {
