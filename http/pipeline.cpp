@@ -181,6 +181,8 @@ void authenticated_part(const call_ptr& c, const route& r, caf::event_based_acto
   });
 }
 
+bool preflight(const call_ptr& c);
+
 void v1_pipeline(const call_ptr& c, match m, const std::string& oversize,
                  caf::event_based_actor* self) {
   auto& rt = c->rt;
@@ -197,6 +199,8 @@ void v1_pipeline(const call_ptr& c, match m, const std::string& oversize,
                       set_rate_headers(*c, o);
                       if (!oversize.empty())
                         return c->fail(problem_for(oversize));
+                      if (preflight(c)) // a /v1 preflight carries the limit's headers too (SPEC §3.9)
+                        return;
                       if (auto refused = route_refusal(m)) {
                         if (!m.allow.empty())
                           c->headers.emplace_back("Allow", m.allow);
@@ -260,7 +264,7 @@ restinio::request_handling_status_t handle_request(const actors::runtime_ptr& rt
       c->fail(problem_for(too_large));
       return restinio::request_accepted();
     }
-    if (too_large == nullptr && preflight(c))
+    if (too_large == nullptr && !v1 && preflight(c))
       return restinio::request_accepted();
     auto m = routes.find(c->method, path);
     if (!m.path.empty())

@@ -371,10 +371,14 @@ BOOST_AUTO_TEST_CASE(cors_allows_listed_origins_only) {
   BOOST_TEST(pre.header("Access-Control-Max-Age").value_or("") == "600");
   BOOST_TEST(pre.header("Access-Control-Expose-Headers").value_or("") == exposed);
   BOOST_TEST(!pre.has_header("Access-Control-Allow-Credentials"));
+  // A /v1 preflight is a /v1 response: it carries the global limit's headers (SPEC §3.9).
+  for (const char* h : {"X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"})
+    BOOST_TEST(pre.has_header(h), h);
 
   auto denied = preflight(c, "http://evil.example", "/v1/auth/login");
   BOOST_TEST(is_error(denied, 403, "CORS_ORIGIN_DENIED", msg::cors_origin_denied));
   BOOST_TEST(!denied.has_header("Access-Control-Allow-Origin"));
+  BOOST_TEST(denied.has_header("X-RateLimit-Remaining"));
 }
 
 BOOST_AUTO_TEST_CASE(cors_origins_come_from_the_configuration) {
