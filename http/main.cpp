@@ -185,6 +185,16 @@ int run_serve() {
   storage::on_notifications_created([](const std::string& type) {
     actors::metrics::instance().inc("notifications_created_total", {{"type", type}});
   });
+  if (cfg.enable_analytics) // SPEC §6: id-only analytics events as log lines
+    storage::on_audited([](const storage::audited_action& a) {
+      nlohmann::json fields{{"action", a.action}};
+      for (auto [name, id] : {std::pair{"householdId", &a.household_id},
+                              std::pair{"actorUserId", &a.actor_user_id},
+                              std::pair{"targetUserId", &a.target_user_id}})
+        if (!id->empty())
+          fields[name] = *id;
+      config::log(log_level::info, "analytics.event", fields);
+    });
 
   // Signals are taken synchronously by this thread only.
   sigset_t signals;

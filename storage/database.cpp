@@ -14,16 +14,17 @@ user_row to_user(const pqxx::row& r) {
           r[3].as<std::string>(), r[4].as<int64_t>()};
 }
 
-} // namespace
-
-namespace {
-
 std::function<void(const std::string&)>& notification_observer() {
   static std::function<void(const std::string&)> observer;
   return observer;
 }
 
-thread_local notification_tally* current_tally = nullptr;
+std::function<void(const audited_action&)>& audit_observer() {
+  static std::function<void(const audited_action&)> observer;
+  return observer;
+}
+
+thread_local commit_tally* current_tally = nullptr;
 
 } // namespace
 
@@ -31,23 +32,39 @@ void on_notifications_created(std::function<void(const std::string& type)> obser
   notification_observer() = std::move(observer);
 }
 
-notification_tally::notification_tally() : outer_(current_tally) { current_tally = this; }
-
-notification_tally::~notification_tally() { current_tally = outer_; }
-
-void notification_tally::committed() {
-  if (outer_ != nullptr) { // nested call: the outer one decides
-    outer_->types_.insert(outer_->types_.end(), types_.begin(), types_.end());
-  } else if (auto& observer = notification_observer()) {
-    for (const auto& t : types_)
-      observer(t);
-  }
-  types_.clear();
+void on_audited(std::function<void(const audited_action&)> observer) {
+  audit_observer() = std::move(observer);
 }
 
-void notification_tally::add(const std::string& type) {
+commit_tally::commit_tally() : outer_(current_tally) { current_tally = this; }
+
+commit_tally::~commit_tally() { current_tally = outer_; }
+
+void commit_tally::committed() {
+  if (outer_ != nullptr) { // nested call: the outer one decides
+    outer_->notifications_.insert(outer_->notifications_.end(), notifications_.begin(),
+                                  notifications_.end());
+    outer_->audited_.insert(outer_->audited_.end(), audited_.begin(), audited_.end());
+  } else {
+    if (auto& observer = notification_observer())
+      for (const auto& t : notifications_)
+        observer(t);
+    if (auto& observer = audit_observer())
+      for (const auto& a : audited_)
+        observer(a);
+  }
+  notifications_.clear();
+  audited_.clear();
+}
+
+void commit_tally::notification(const std::string& type) {
   if (current_tally != nullptr)
-    current_tally->types_.push_back(type);
+    current_tally->notifications_.push_back(type);
+}
+
+void commit_tally::audited(audited_action a) {
+  if (current_tally != nullptr)
+    current_tally->audited_.push_back(std::move(a));
 }
 
 database::database(std::unique_ptr<impl> p) : impl_(std::move(p)) {}

@@ -73,4 +73,15 @@ private:
 /// commit), once per notification; set once at start (the metrics counter).
 void on_notifications_created(std::function<void(const std::string& type)> observer);
 
+/// An audited change, ids only (the analytics events of SPEC §6 ENABLE_ANALYTICS).
+struct audited_action {
+  std::string action;
+  std::string household_id;
+  std::string actor_user_id; ///< empty for the system
+  std::string target_user_id;
+};
+
+/// Called with each audited change after its transaction committed; set once at start.
+void on_audited(std::function<void(const audited_action&)> observer);
+
 } // namespace petcare::storage

@@ -126,7 +126,7 @@ void notify(pqxx::work& tx, const std::string& user, const std::string& type,
   prepared0(tx, "INSERT INTO notifications (user_id, type, title, body, data) "
                   "VALUES ($1, $2, $3, $4, $5::jsonb)",
                   user, type, title, body, data.dump());
-  notification_tally::add(type);
+  commit_tally::notification(type);
 }
 
 void audit(pqxx::work& tx, const std::string& hid, const std::string& actor,
@@ -138,6 +138,7 @@ void audit(pqxx::work& tx, const std::string& hid, const std::string& actor,
                   metadata.is_null() ? std::string{"{}"} : metadata.dump(),
                   request_id.empty() ? std::string{"unknown"} : request_id);
   enqueue_webhooks(tx, hid, actor, action, target, subject, metadata); // SPEC §4.5, same transaction
+  commit_tally::audited({action, hid, actor, target});
 }
 
 std::vector<std::string> expire_due(pqxx::work& tx, const std::string& where,

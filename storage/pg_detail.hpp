@@ -32,28 +32,32 @@ inline caf::error query_failed(const std::string& what) {
 
 /// Runs `f` and turns libpqxx exceptions into storage errors; a broken
 /// connection marks the worker's connection unusable.
-/// The notification types written by the storage call running on this thread,
-/// reported to the on_notifications_created observer only when the call
-/// succeeded (its transaction committed).
-class notification_tally {
+/// What the storage call running on this thread wrote that observers outside
+/// storage count or log (notification types, audited actions), reported to the
+/// observers (storage/database.hpp) only when the call succeeded, i.e. after
+/// its transaction committed.
+class commit_tally {
 public:
-  notification_tally();
-  ~notification_tally();
-  notification_tally(const notification_tally&) = delete;
-  notification_tally& operator=(const notification_tally&) = delete;
+  commit_tally();
+  ~commit_tally();
+  commit_tally(const commit_tally&) = delete;
+  commit_tally& operator=(const commit_tally&) = delete;
   void committed();
   /// From notify(): one notification of `type` in the current transaction.
-  static void add(const std::string& type);
+  static void notification(const std::string& type);
+  /// From audit(): one audited action in the current transaction.
+  static void audited(audited_action a);
 
 private:
-  std::vector<std::string> types_;
-  notification_tally* outer_;
+  std::vector<std::string> notifications_;
+  std::vector<audited_action> audited_;
+  commit_tally* outer_;
 };
 
 template <class F>
 auto guarded(database::impl& d, F&& f) -> decltype(f()) {
   try {
-    notification_tally tally;
+    commit_tally tally;
     auto result = f();
     if constexpr (std::is_same_v<decltype(result), caf::error>) {
       if (!result)

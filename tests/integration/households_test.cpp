@@ -4,9 +4,11 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <csignal>
 #include <map>
 #include <regex>
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -843,6 +845,44 @@ BOOST_AUTO_TEST_CASE(welcome_flag_shows_until_acknowledged) {
   auto o = make_user("welcome-outsider@example.com");
   BOOST_TEST(is_error(client().call("POST", path, o.auth()), 404, "HOUSEHOLD_NOT_FOUND",
                       hmsg::household_not_found));
+}
+
+// --- analytics: id-only events as log lines (SPEC §6 ENABLE_ANALYTICS) -------------------
+
+BOOST_AUTO_TEST_CASE(analytics_events_are_id_only_log_lines_and_can_be_turned_off) {
+  auto analytics_lines = [](const std::string& log) {
+    std::vector<json> out;
+    std::istringstream in{log};
+    for (std::string line; std::getline(in, line);)
+      if (line.find("\"analytics.event\"") != std::string::npos)
+        out.push_back(json::parse(line));
+    return out;
+  };
+  auto u = make_user("analytics-on@example.com", "Analytic Person");
+  std::string hid;
+  {
+    service_process on; // ENABLE_ANALYTICS defaults to true
+    hid = create_household(on.client(), u, "Analytics Home").id;
+    on.stop(SIGTERM);
+    BOOST_TEST_REQUIRE(on.wait_exit(std::chrono::seconds{15}).value_or(-1) == 0);
+    auto lines = analytics_lines(on.stdout_text());
+    BOOST_TEST_REQUIRE(lines.size() == 1u, on.stdout_text());
+    const auto& e = lines.front();
+    BOOST_TEST(e.value("level", "") == "info");
+    BOOST_TEST(e.value("action", "") == "household.created");
+    BOOST_TEST(e.value("householdId", "") == hid);
+    BOOST_TEST(e.value("actorUserId", "") == u.id);
+    // Ids only: no name, email or display name anywhere in the line.
+    auto text = e.dump();
+    for (const char* secret : {"Analytics Home", "analytics-on@example.com", "Analytic Person"})
+      BOOST_TEST(text.find(secret) == std::string::npos, secret);
+  }
+  service_process off{env_overrides{{"ENABLE_ANALYTICS", "false"}}};
+  auto v = make_user("analytics-off@example.com");
+  create_household(off.client(), v, "Quiet Home");
+  off.stop(SIGTERM);
+  BOOST_TEST_REQUIRE(off.wait_exit(std::chrono::seconds{15}).value_or(-1) == 0);
+  BOOST_TEST(analytics_lines(off.stdout_text()).empty(), off.stdout_text());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
