@@ -14,9 +14,13 @@ namespace {
 std::string fresh_code(pqxx::work& tx, const std::string& name, const code_generator& gen) {
   for (int attempt = 0;; ++attempt) {
     auto code = gen(name, attempt);
-    // Two transactions may draw the same code: the lock makes the second wait
-    // for the first to commit, and its check (a new snapshot) then sees it.
-    prepared(tx, "SELECT pg_advisory_xact_lock(7102, hashtext($1))", code);
+    // Two transactions may draw the same code. Whoever holds its lock may be
+    // about to use it, so the other draws again rather than waiting: waiting
+    // deadlocked when two creates held each other's next candidate (seen in the
+    // harness's concurrent top-up, where one name prefix has many codes in use).
+    // The check runs after the lock, in a new snapshot.
+    if (!prepared(tx, "SELECT pg_try_advisory_xact_lock(7102, hashtext($1))", code)[0][0].as<bool>())
+      continue;
     auto r = prepared(tx, "SELECT NOT EXISTS (SELECT 1 FROM households WHERE invite_code = $1) "
                             "AND NOT EXISTS (SELECT 1 FROM retired_invite_codes WHERE code = $1)",
                             code);

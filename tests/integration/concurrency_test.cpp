@@ -167,6 +167,40 @@ BOOST_AUTO_TEST_CASE(concurrent_creates_by_one_user_make_one_household) {
   });
 }
 
+BOOST_AUTO_TEST_CASE(concurrent_creates_drawing_from_a_crowded_code_space_all_succeed) {
+  // One prefix has 26 × 26 codes; retire all but 26 of them, then create 30
+  // households of that prefix at once. Every create draws many taken codes, so
+  // the transactions' candidates overlap: waiting on another's candidate once
+  // deadlocked two creates (500 "deadlock detected" in the shared harness).
+  auto seed = make_user("cc-crowded-seed@example.com");
+  auto h = create_household(client(), seed, "Crowded House");
+  auto prefix = h.code.substr(0, h.code.find('-'));
+  pg::query("INSERT INTO retired_invite_codes (code, household_id, reason) "
+            "SELECT $1 || '-' || a || '-' || b, $2::uuid, 'regenerated' "
+            "FROM unnest(string_to_array($3, ',')) a, unnest(string_to_array($3, ',')) b "
+            "WHERE a <> 'ALPHA' ON CONFLICT DO NOTHING",
+            {prefix, h.id,
+             "ALPHA,BRAVO,CHARLIE,DELTA,ECHO,FOXTROT,GOLF,HOTEL,INDIA,JULIET,KILO,LIMA,MIKE,"
+             "NOVEMBER,OSCAR,PAPA,QUEBEC,ROMEO,SIERRA,TANGO,UNIFORM,VICTOR,WHISKEY,XRAY,YANKEE,ZULU"});
+  BOOST_TEST_REQUIRE(pg::count("SELECT count(*) FROM retired_invite_codes WHERE code LIKE $1",
+                               {prefix + "-%"}) >= 600);
+  std::vector<user> users;
+  for (int i = 0; i < parallel; ++i)
+    users.push_back(make_user("cc-crowded-" + std::to_string(i) + "@example.com"));
+  auto answers = in_parallel(parallel, [&](int i) {
+    return client().post("/v1/households", {{"name", "Crowded House " + std::to_string(i)}},
+                         users[static_cast<size_t>(i)].auth());
+  });
+  auto t = tally(answers);
+  BOOST_TEST(t["201"] == parallel, show(t));
+  std::set<std::string> codes;
+  for (auto& r : answers)
+    if (r.status == 201)
+      codes.insert(r.json["household"].value("inviteCode", ""));
+  BOOST_TEST(codes.size() == static_cast<size_t>(parallel)); // all distinct
+  require_verify("crowded codes");
+}
+
 BOOST_AUTO_TEST_CASE(concurrent_regenerations_serialise_and_only_the_last_code_lives) {
   two_topologies{*this}.run([&](const topology& topo, const std::string& tag) {
     auto l = make_user("cr-leader-" + tag + "@example.com");
