@@ -74,12 +74,6 @@ void reject_rate(const call_ptr& c, const std::string& limit, const std::string&
   c->fail(actors::rate_limited(limit, o.reset_s));
 }
 
-/// Routes whose answer carries a token or a secret: stored sealed (SPEC §9).
-bool answer_carries_secret(const std::string& route) {
-  return route == "/v1/auth/register" || route == "/v1/auth/login" || route == "/v1/auth/refresh"
-         || route == "/v1/households/{householdId}/webhooks";
-}
-
 /// The request's own path, ids lower-cased as the router normalises them: the
 /// "route" an Idempotency-Key is bound to (another resource is another request).
 std::string idempotency_route(const call& c) {
@@ -91,7 +85,9 @@ std::string idempotency_route(const call& c) {
 
 /// SPEC §4.5: with an Idempotency-Key, the first answer is stored before it is
 /// sent and replayed to later requests with the same key; `run` executes otherwise.
-void with_idempotency(const call_ptr& c, caf::event_based_actor* self, std::function<void()> run) {
+/// Answers of `r.secret_answer` routes are stored sealed (SPEC §9).
+void with_idempotency(const call_ptr& c, const route& r, caf::event_based_actor* self,
+                      std::function<void()> run) {
   auto header = c->req->header().opt_value_of("Idempotency-Key");
   if (!header || (c->method != "POST" && c->method != "PATCH"))
     return run();
@@ -107,7 +103,7 @@ void with_idempotency(const call_ptr& c, caf::event_based_actor* self, std::func
      encryption_key = rt->cfg.encryption_key](storage::database& db) {
       return storage::idempotency::take(db, owner, key, method, route, digest, encryption_key);
     },
-    [c, self, rt, owner, key, run](caf::expected<storage::idempotency::claim> cl) {
+    [c, &r, self, rt, owner, key, run](caf::expected<storage::idempotency::claim> cl) {
       using storage::idempotency::claim_outcome;
       if (!cl)
         return c->fail(cl.error());
@@ -128,7 +124,7 @@ void with_idempotency(const call_ptr& c, caf::event_based_actor* self, std::func
         case claim_outcome::claimed:
           break;
       }
-      auto seal_key = answer_carries_secret(c->route) ? rt->cfg.encryption_key : std::string{};
+      auto seal_key = r.secret_answer ? rt->cfg.encryption_key : std::string{};
       c->before_send = [self, rt, owner, key, seal_key](int status, const std::string& body,
                                                         std::function<void()> transmit) {
         // A failure on our side (5xx) and a rate limit (429) are not answers to
@@ -166,10 +162,10 @@ void authenticated_part(const call_ptr& c, const route& r, caf::event_based_acto
     r.run(c, self);
   };
   if (!r.auth)
-    return with_idempotency(c, self, run_handler);
+    return with_idempotency(c, r, self, run_handler);
   if (bearer_of(*c->req).empty())
     return reject_auth(c, actors::make_error(actors::errc::auth_required));
-  actors::authenticate(self, c->rt, token, [c, self, run_handler](caf::expected<actors::caller> who) {
+  actors::authenticate(self, c->rt, token, [c, &r, self, run_handler](caf::expected<actors::caller> who) {
     if (!who) {
       if (who.error().category() == actors::errc_category)
         return reject_auth(c, who.error());
@@ -177,7 +173,7 @@ void authenticated_part(const call_ptr& c, const route& r, caf::event_based_acto
     }
     c->user_id = who->user_id;
     c->sid = who->sid;
-    with_idempotency(c, self, run_handler);
+    with_idempotency(c, r, self, run_handler);
   });
 }
 

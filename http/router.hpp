@@ -28,7 +28,14 @@ struct route {
   body_rule body = body_rule::none;
   bool auth_limit = false;    ///< register/login: the `auth` rate limit
   bool operational = false;   ///< outside /v1: no limits, no auth
+  bool secret_answer = false; ///< the 2xx carries tokens or secrets: an idempotent copy is sealed
 };
+
+/// `r` marked as answering with tokens or secrets (SPEC §9, §4.5).
+inline route with_secret_answer(route r) {
+  r.secret_answer = true;
+  return r;
+}
 
 struct match {
   const route* found = nullptr;           ///< null: see `allow`

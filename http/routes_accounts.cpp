@@ -132,9 +132,9 @@ void me_handler(const call_ptr& c, caf::event_based_actor* self) {
 } // namespace
 
 void add_account_routes(router& r) {
-  r.add({"POST", "/v1/auth/register", register_handler, false, body_rule::required, true});
-  r.add({"POST", "/v1/auth/login", login_handler, false, body_rule::required, true});
-  r.add({"POST", "/v1/auth/refresh", refresh_handler, false, body_rule::required});
+  r.add(with_secret_answer({"POST", "/v1/auth/register", register_handler, false, body_rule::required, true}));
+  r.add(with_secret_answer({"POST", "/v1/auth/login", login_handler, false, body_rule::required, true}));
+  r.add(with_secret_answer({"POST", "/v1/auth/refresh", refresh_handler, false, body_rule::required}));
   r.add({"POST", "/v1/auth/logout", logout_handler, true, body_rule::optional});
   r.add({"GET", "/v1/me", me_handler, true, body_rule::none});
 }

@@ -136,7 +136,8 @@ void list_deliveries(const call_ptr& c, caf::event_based_actor* self) {
 } // namespace
 
 void add_webhook_routes(router& r) {
-  r.add({"POST", "/v1/households/{householdId}/webhooks", create_webhook, true, body_rule::required});
+  r.add(with_secret_answer(
+    {"POST", "/v1/households/{householdId}/webhooks", create_webhook, true, body_rule::required}));
   r.add({"GET", "/v1/households/{householdId}/webhooks", list_webhooks, true, body_rule::none});
   r.add({"DELETE", "/v1/households/{householdId}/webhooks/{webhookId}", delete_webhook, true,
          body_rule::none});
